@@ -1,0 +1,32 @@
+"""Build script of rdk_classifier (ament_python)."""
+
+from glob import glob
+
+from setuptools import find_packages, setup
+
+package_name = 'rdk_classifier'
+
+setup(
+    name=package_name,
+    version='0.1.0',
+    packages=find_packages(exclude=['test', 'test.*']),
+    package_data={package_name: ['data/*']},
+    data_files=[
+        ('share/ament_index/resource_index/packages', ['resource/' + package_name]),
+        ('share/' + package_name, ['package.xml']),
+        ('share/' + package_name + '/launch', glob('launch/*.launch.py')),
+        ('share/' + package_name + '/config', glob('config/*')),
+    ],
+    install_requires=['setuptools'],
+    zip_safe=True,
+    maintainer='rdk_classifier developers',
+    maintainer_email='rdk-classifier@example.com',
+    description='ROS 2 image classification node for the RDK Model Zoo classifiers.',
+    license='Apache-2.0',
+    tests_require=['pytest'],
+    entry_points={
+        'console_scripts': [
+            'classifier_node = rdk_classifier.node:main',
+        ],
+    },
+)
