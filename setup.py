@@ -10,7 +10,7 @@ setup(
     name=package_name,
     version='0.1.0',
     packages=find_packages(exclude=['test', 'test.*']),
-    package_data={package_name: ['data/*']},
+    package_data={package_name: ['data/*', 'data/samples/*']},
     data_files=[
         ('share/ament_index/resource_index/packages', ['resource/' + package_name]),
         ('share/' + package_name, ['package.xml']),
@@ -27,6 +27,8 @@ setup(
     entry_points={
         'console_scripts': [
             'classifier_node = rdk_classifier.node:main',
+            'camera_sim = rdk_classifier.camera_sim:main',
+            'demo = rdk_classifier.demo:main',
         ],
     },
 )

@@ -1,0 +1,132 @@
+# Copyright 2026 rdk_classifier developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""A simulated camera: publishes frames on a sensor_msgs/Image topic at a fixed rate.
+
+For demos, tests and benchmarks (and for trying the node without a camera):
+``ros2 run rdk_classifier camera_sim --width 1280 --height 720 --rate 30``. Frames are real photos
+scaled to the requested size (--images) or uniform gray levels, in any encoding the node accepts.
+With --large-frames-profile this process publishes through the Fast DDS profile that carries
+frames over 512 KB without loss (config/fastdds_large_frames.xml); the flag must be applied
+before rclpy starts, which is why it is a flag and not left to the caller's environment.
+"""
+
+import argparse
+import os
+from pathlib import Path
+import sys
+import time
+from typing import Iterator, List, Optional
+
+import cv2
+import numpy as np
+
+from rdk_classifier.catalog import package_config_path
+
+LARGE_FRAMES_PROFILE = 'fastdds_large_frames.xml'
+
+
+def use_large_frames_profile() -> str:
+    """Make this process publish through the large-frames profile; call before rclpy.init."""
+    profile = str(package_config_path(LARGE_FRAMES_PROFILE))
+    os.environ['FASTDDS_DEFAULT_PROFILES_FILE'] = profile  # Fast DDS 2.10+ (Jazzy and newer)
+    os.environ['FASTRTPS_DEFAULT_PROFILES_FILE'] = profile  # Humble
+    return profile
+
+
+def encode(bgr: np.ndarray, encoding: str) -> tuple:
+    """Return (data bytes, step) of a BGR image in a sensor_msgs encoding."""
+    height, width = bgr.shape[:2]
+    if encoding == 'bgr8':
+        return bgr.tobytes(), width * 3
+    if encoding == 'rgb8':
+        return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB).tobytes(), width * 3
+    if encoding == 'mono8':
+        return cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY).tobytes(), width
+    if encoding == 'nv12':
+        i420 = cv2.cvtColor(bgr, cv2.COLOR_BGR2YUV_I420).reshape(-1)
+        luma, chroma = i420[:width * height], i420[width * height:].reshape(2, -1)
+        return luma.tobytes() + chroma.T.tobytes(), width
+    raise ValueError('camera_sim encodes bgr8, rgb8, mono8 and nv12, not %r' % encoding)
+
+
+def frames(width: int, height: int, encoding: str, images: Optional[str]) -> Iterator[tuple]:
+    """Yield (data, step) forever, cycling through photos or gray levels."""
+    paths: List[Path] = sorted(Path(images).glob('*.JPEG'))[:32] if images else []
+    pictures = [cv2.resize(cv2.imread(str(p), cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION),
+                           (width, height), interpolation=cv2.INTER_AREA) for p in paths]
+    if not pictures:
+        pictures = [np.full((height, width, 3), gray, np.uint8) for gray in range(16, 240, 28)]
+    encoded = [encode(picture, encoding) for picture in pictures]
+    while True:
+        yield from encoded
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    """Publish frames; exit 0 after --count frames (or on Ctrl-C)."""
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser.add_argument('--topic', default='/image_raw')
+    parser.add_argument('--width', type=int, default=640)
+    parser.add_argument('--height', type=int, default=480)
+    parser.add_argument('--encoding', default='bgr8', choices=('bgr8', 'rgb8', 'mono8', 'nv12'))
+    parser.add_argument('--rate', type=float, default=30.0, help='frames per second')
+    parser.add_argument('--count', type=int, default=0, help='frames to send (0: until Ctrl-C)')
+    parser.add_argument('--images', help='folder of JPEG photos to cycle through')
+    parser.add_argument('--reliable', action='store_true', help='reliable instead of best effort')
+    parser.add_argument('--wait-subscribers', type=int, default=1,
+                        help='subscriptions to wait for before the first frame (default 1)')
+    parser.add_argument('--large-frames-profile', action='store_true',
+                        help='publish through config/%s' % LARGE_FRAMES_PROFILE)
+    args = parser.parse_args(argv)
+    if args.large_frames_profile:
+        use_large_frames_profile()
+
+    import rclpy
+    from rclpy.qos import qos_profile_sensor_data, QoSProfile, ReliabilityPolicy
+    from sensor_msgs.msg import Image
+
+    source = frames(args.width, args.height, args.encoding, args.images)
+    rclpy.init()
+    node = rclpy.create_node('camera_sim')
+    qos = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE) if args.reliable \
+        else qos_profile_sensor_data
+    publisher = node.create_publisher(Image, args.topic, qos)
+    try:
+        while publisher.get_subscription_count() < args.wait_subscribers:
+            rclpy.spin_once(node, timeout_sec=0.05)
+        time.sleep(0.5)  # let the subscriber's side of the match complete too
+        period = 1.0 / args.rate
+        next_time = time.monotonic()
+        sent = 0
+        while args.count == 0 or sent < args.count:
+            data, step = next(source)
+            msg = Image(height=args.height, width=args.width, encoding=args.encoding,
+                        step=step, data=data)
+            msg.header.stamp = node.get_clock().now().to_msg()
+            msg.header.frame_id = 'camera_sim'
+            publisher.publish(msg)
+            sent += 1
+            next_time += period
+            time.sleep(max(0.0, next_time - time.monotonic()))
+        print('camera_sim: sent %d frames' % sent, flush=True)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        node.destroy_node()
+        rclpy.try_shutdown()
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

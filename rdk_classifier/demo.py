@@ -1,0 +1,129 @@
+# Copyright 2026 rdk_classifier developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""The demo: real photos published as a camera would, classified by the real node.
+
+Starts the classifier node (a separate process, default middleware settings), publishes photos as
+``sensor_msgs/Image`` bgr8 frames on /demo/camera/image_raw from this process, and prints the
+top-3 labels the node publishes for each. The photos come from the shared ImageNet sample
+(--images, $RDK_CLASSIFIER_SAMPLES or ../shared/imagenet-sample next to the checkout) or, where
+that is absent, from the few bundled with the package. Photos over 512 KB need the large-frames
+Fast DDS profile on the publishing side, so this process sets it for itself (see README).
+"""
+
+import argparse
+import os
+from pathlib import Path
+import queue
+import signal
+import subprocess
+import sys
+import time
+from typing import List, Optional
+
+import cv2
+import rclpy
+from rclpy.qos import qos_profile_sensor_data
+from rdk_classifier.camera_sim import use_large_frames_profile
+from rdk_classifier.catalog import load_labels, package_config_path
+from sensor_msgs.msg import Image
+from vision_msgs.msg import Classification
+
+TOPIC = '/demo/camera/image_raw'
+RESULTS = '/demo/camera/classification'
+BUNDLED = Path(__file__).resolve().parent / 'data' / 'samples'
+
+
+def sample_dir(explicit: Optional[str]) -> Path:
+    """Return the folder of photos to show."""
+    beside_checkout = Path(__file__).resolve().parents[2] / 'shared' / 'imagenet-sample'
+    candidates = [explicit, os.environ.get('RDK_CLASSIFIER_SAMPLES'),
+                  str(beside_checkout / 'images')]
+    for candidate in candidates:
+        if candidate and Path(candidate).is_dir():
+            return Path(candidate)
+    return BUNDLED
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    """Run the demo; return the node's exit code (0 when all went well)."""
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser.add_argument('--images', help='folder of <wnid>_<name>.JPEG photos')
+    parser.add_argument('--count', type=int, default=12, help='photos to show (default 12)')
+    parser.add_argument('--model', default='EfficientNet_Lite0')
+    parser.add_argument('--engine', default='auto')
+    args = parser.parse_args(argv)
+
+    photos = sorted(sample_dir(args.images).glob('*.JPEG'))
+    step = max(1, len(photos) // max(1, args.count))
+    photos = photos[::step][:args.count]
+    if not photos:
+        print('demo: no photos found', file=sys.stderr)
+        return 1
+    labels = load_labels('')
+    node_process = subprocess.Popen([
+        sys.executable, '-m', 'rdk_classifier.node', '--ros-args',
+        '--params-file', str(package_config_path('classifier.yaml')),
+        '-p', 'model:=%s' % args.model, '-p', 'engine:=%s' % args.engine,
+        '-p', 'image_topics:=[%s]' % TOPIC, '-p', 'top_k:=3', '-p', 'threads:=1'])
+    # After the node started: it keeps the default middleware settings, as on a robot.
+    use_large_frames_profile()
+    rclpy.init()
+    node = rclpy.create_node('demo_camera')
+    publisher = node.create_publisher(Image, TOPIC, qos_profile_sensor_data)
+    results: queue.Queue = queue.Queue()
+    node.create_subscription(Classification, RESULTS, results.put, 10)
+    correct = 0
+    try:
+        for index, path in enumerate(photos):
+            bgr = cv2.imread(str(path), cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION)
+            msg = Image(height=bgr.shape[0], width=bgr.shape[1], encoding='bgr8',
+                        step=bgr.shape[1] * 3, data=bgr.tobytes())
+            msg.header.frame_id = 'demo_camera'
+            msg.header.stamp.sec = index + 1
+            result = _classify(node, publisher, msg, results, node_process)
+            if result is None:
+                print('demo: the node did not answer (see its log above)', file=sys.stderr)
+                return 1
+            truth = path.stem.split('_', 1)[1].replace('_', ' ')
+            top = ['%s %.2f' % (labels[int(r.class_id)], r.score) for r in result.results]
+            correct += labels[int(result.results[0].class_id)] == truth
+            print('%-40s %-22s -> %s' % (path.name, truth[:22], ' | '.join(top)), flush=True)
+        print('top-1 on these %d photos: %d/%d' % (len(photos), correct, len(photos)))
+    finally:
+        node.destroy_node()
+        rclpy.shutdown()
+        node_process.send_signal(signal.SIGINT)
+        code = node_process.wait(10)
+    return code
+
+
+def _classify(node, publisher, msg, results, node_process, timeout: float = 60.0):
+    """Publish ``msg`` until its classification arrives (the first waits for start-up)."""
+    deadline = time.monotonic() + timeout
+    next_publish = 0.0
+    while time.monotonic() < deadline and node_process.poll() is None:
+        if time.monotonic() >= next_publish:
+            publisher.publish(msg)
+            next_publish = time.monotonic() + 0.5
+        rclpy.spin_once(node, timeout_sec=0.05)
+        while not results.empty():
+            result = results.get()
+            if result.header.stamp == msg.header.stamp:
+                return result
+    return None
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,409 @@
+# Copyright 2026 rdk_classifier developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""The worker pipeline: latest-frame slots, inference lanes and worker processes (no ROS inside).
+
+Threading model
+---------------
+ROS callbacks call :meth:`InferencePipeline.submit`, which only stores the frame in its camera's
+latest-frame slot and returns: a frame that nobody has taken yet is replaced by the newer one and
+counted as ``dropped_busy``, so a slow model never queues stale frames.
+
+Each of the ``threads`` lanes is a Python thread that owns one worker process. A lane takes the
+frame that has waited longest among all cameras (fair across cameras), converts it to NV12
+straight into its worker's shared-memory input buffer, asks the worker to run the engine, turns
+the logits into top-k softmax scores and calls ``on_result`` from the lane thread. Results of one
+camera are delivered in frame order: a result that finishes after a newer frame of the same
+camera was delivered is dropped and counted as ``dropped_stale``.
+
+Why processes: pyeasy_dnn holds the GIL for the whole forward and a loaded model must not be
+shared between threads, so only processes overlap inference on the board (the zoo's multi-thread
+figures). Every engine runs the same way, which also lets a hung forward be killed: a worker that
+exceeds ``infer_timeout`` or dies is killed and restarted, and its frame counted as
+``dropped_engine``. Workers are started with 'spawn' (forking a process that runs DDS threads is
+unsafe) and die with the node (PR_SET_PDEATHSIG).
+"""
+
+import ctypes
+from dataclasses import dataclass
+import multiprocessing
+from multiprocessing import shared_memory
+from multiprocessing.connection import Connection
+import signal
+import sys
+import threading
+import time
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from rdk_classifier.engines import create_engine, EngineError, EngineSpec
+from rdk_classifier.frames import FrameError, NV12Converter
+from rdk_classifier.postprocess import softmax, top_k
+from rdk_classifier.stats import CameraStats
+
+#: How long a worker may take to load its model before start-up fails.
+LOAD_TIMEOUT_S = 120.0
+_PR_SET_PDEATHSIG = 1
+_SIGKILL = 9
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One camera frame as received, before conversion.
+
+    ``data`` is the message's buffer (not copied). Raw frames give width, height, step and the
+    sensor_msgs encoding; compressed frames set ``compressed`` and put the format in ``encoding``.
+    ``token`` comes back untouched with the result (the node passes the message header).
+    """
+
+    camera: str
+    data: Any
+    encoding: str
+    width: int = 0
+    height: int = 0
+    step: int = 0
+    compressed: bool = False
+    token: Any = None
+
+
+@dataclass(frozen=True)
+class Result:
+    """The classification of one frame."""
+
+    camera: str
+    token: Any
+    top: List[Tuple[int, float]]
+    convert_s: float
+    infer_s: float
+    post_s: float
+    nv12: Optional[np.ndarray] = None  # a copy of the model input, when capture_input is set
+
+
+@dataclass(frozen=True)
+class ModelShape:
+    """What a loaded engine reports about its model."""
+
+    input_height: int
+    input_width: int
+    num_classes: int
+
+
+class WorkerFailure(Exception):
+    """The worker timed out or died; it has been restarted."""
+
+
+def _worker_main(spec: EngineSpec, conn: Connection) -> None:
+    """Entry point of a worker process: load the engine, then serve infer requests."""
+    # The node decides when workers stop: Ctrl-C in a terminal reaches the whole process group.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if sys.platform.startswith('linux'):
+        # Die with the node even if it is killed without a chance to stop us.
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, _SIGKILL)
+    try:
+        engine = create_engine(spec)
+    except Exception as exc:  # noqa: B902 - every load failure must reach the node as one line
+        conn.send(('error', str(exc)))
+        return
+    conn.send(('ready', ModelShape(engine.input_height, engine.input_width, engine.num_classes)))
+    shm = None
+    nv12 = None
+    try:
+        name = conn.recv()
+        shm = shared_memory.SharedMemory(name=name)
+        nv12 = np.ndarray((engine.input_height * engine.input_width * 3 // 2,), np.uint8, shm.buf)
+        while conn.recv():
+            start = time.perf_counter()
+            try:
+                logits = engine.infer(nv12)
+            except Exception as exc:  # noqa: B902 - report engine faults, keep serving
+                conn.send(('error', '%s: %s' % (type(exc).__name__, exc)))
+                continue
+            conn.send(('ok', logits, time.perf_counter() - start))
+    except EOFError:
+        pass  # the node closed the pipe
+    finally:
+        del nv12
+        if shm is not None:
+            shm.close()
+        engine.close()
+
+
+class Worker:
+    """One worker process and the shared-memory buffer that carries its input frame."""
+
+    def __init__(self, spec: EngineSpec, context: Any, shape: Optional[ModelShape] = None) -> None:
+        self._spec = spec
+        self._context = context
+        self._process = None
+        self._conn: Optional[Connection] = None
+        self._shm: Optional[shared_memory.SharedMemory] = None
+        self.shape = shape
+        self.input: Optional[np.ndarray] = None
+        self.restarts = 0
+
+    def start(self) -> ModelShape:
+        """Start the process and wait until its model is loaded; EngineError if it cannot."""
+        parent, child = self._context.Pipe()
+        self._process = self._context.Process(
+            target=_worker_main, args=(self._spec, child), name='rdk_classifier_worker',
+            daemon=True)
+        self._process.start()
+        child.close()
+        self._conn = parent
+        if not parent.poll(LOAD_TIMEOUT_S):
+            self.kill()
+            raise EngineError('the %s engine did not load %s within %.0f s'
+                              % (self._spec.kind, self._spec.model_path or 'its model',
+                                 LOAD_TIMEOUT_S))
+        try:
+            kind, payload = parent.recv()
+        except EOFError:
+            self.kill()
+            raise EngineError('the %s worker process exited while loading %s'
+                              % (self._spec.kind, self._spec.model_path or 'its model'))
+        if kind != 'ready':
+            self.kill()
+            raise EngineError(payload)
+        self.shape = payload
+        if self._shm is None:
+            nbytes = payload.input_height * payload.input_width * 3 // 2
+            self._shm = shared_memory.SharedMemory(create=True, size=nbytes)
+            self.input = np.ndarray((nbytes,), np.uint8, self._shm.buf)
+        parent.send(self._shm.name)
+        return payload
+
+    def infer(self, timeout: Optional[float]) -> Tuple[np.ndarray, float]:
+        """Run the engine on the frame in ``self.input``; return (logits, seconds).
+
+        Raises EngineError when the engine raised (the worker keeps running) and WorkerFailure
+        when the worker timed out or died (it is restarted before this returns).
+        """
+        if self._process is None:
+            self.start()  # an earlier restart failed to load the model: try again
+        try:
+            self._conn.send(True)
+            if not self._conn.poll(timeout):
+                raise WorkerFailure('inference took longer than %.0f ms; worker restarted'
+                                    % (timeout * 1e3))
+            kind, *payload = self._conn.recv()
+        except (EOFError, OSError) as exc:
+            failure = WorkerFailure('worker process died (exit code %s); restarted'
+                                    % self._process.exitcode)
+            failure.__cause__ = exc
+        except WorkerFailure as exc:
+            failure = exc
+        else:
+            if kind == 'error':
+                raise EngineError(payload[0])
+            return payload[0], payload[1]
+        self.restart()
+        raise failure
+
+    def restart(self) -> None:
+        """Replace the process, keeping the input buffer."""
+        self.kill()
+        self.restarts += 1
+        self.start()
+
+    def kill(self) -> None:
+        """Stop the process at once (a hung forward cannot be asked to stop)."""
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+        if self._process is not None:
+            self._process.kill()
+            self._process.join()
+            self._process = None
+
+    def stop(self, timeout: float = 1.0) -> None:
+        """Ask the process to exit, kill it if it does not, and free the input buffer."""
+        if self._conn is not None and self._process is not None:
+            try:
+                self._conn.send(False)
+            except OSError:
+                pass
+            self._process.join(timeout)
+        self.kill()
+        if self._shm is not None:
+            self.input = None
+            self._shm.close()
+            self._shm.unlink()
+            self._shm = None
+
+
+class _CameraSlot:
+    """The newest untaken frame of one camera and its delivery order."""
+
+    def __init__(self) -> None:
+        self.pending: Optional[Frame] = None
+        self.pending_seq = 0
+        self.pending_since = 0.0
+        self.next_seq = 0
+        self.last_delivered_seq = -1
+        self.deliver_lock = threading.Lock()
+        self.stats = CameraStats()
+
+
+class InferencePipeline:
+    """Classifies frames from several cameras on ``threads`` worker processes."""
+
+    def __init__(self, spec: EngineSpec, cameras: Sequence[str], threads: int,
+                 on_result: Callable[[Result], None],
+                 on_drop: Callable[[str, str, str], None],
+                 resize_mode: str = 'center_crop', crop_pct: float = 0.875,
+                 top_k_count: int = 5, score_threshold: float = 0.0,
+                 infer_timeout_s: Optional[float] = None) -> None:
+        """Create the pipeline; nothing runs before :meth:`start`.
+
+        ``on_result(result)`` and ``on_drop(camera, reason, message)`` are called from lane
+        threads. ``top_k_count``, ``score_threshold``, ``infer_timeout_s`` and
+        ``capture_input`` may be changed at any time.
+        """
+        if threads < 1:
+            raise ValueError('threads must be >= 1, got %d' % threads)
+        self._spec = spec
+        self._threads = threads
+        self._on_result = on_result
+        self._on_drop = on_drop
+        self._resize_mode = resize_mode
+        self._crop_pct = crop_pct
+        self.top_k_count = top_k_count
+        self.score_threshold = score_threshold
+        self.infer_timeout_s = infer_timeout_s
+        self.capture_input = False
+        self._slots: Dict[str, _CameraSlot] = {camera: _CameraSlot() for camera in cameras}
+        self._ready = threading.Condition()
+        self._stopping = False
+        self._workers: List[Worker] = []
+        self._lanes: List[threading.Thread] = []
+        self.shape: Optional[ModelShape] = None
+
+    def stats(self, camera: str) -> CameraStats:
+        """Return the live statistics of one camera."""
+        return self._slots[camera].stats
+
+    @property
+    def worker_restarts(self) -> int:
+        """How many worker processes were restarted after a timeout or a crash."""
+        return sum(worker.restarts for worker in self._workers)
+
+    def start(self) -> ModelShape:
+        """Start the workers (loading the model in each) and the lanes.
+
+        Raises EngineError with the engine's one-line reason when the model cannot be loaded.
+        """
+        context = multiprocessing.get_context('spawn')
+        try:
+            for _ in range(self._threads):
+                worker = Worker(self._spec, context)
+                self._workers.append(worker)
+                self.shape = worker.start()
+        except Exception:
+            self.stop()
+            raise
+        for index, worker in enumerate(self._workers):
+            lane = threading.Thread(target=self._run_lane, args=(worker,),
+                                    name='rdk_classifier_lane_%d' % index, daemon=True)
+            self._lanes.append(lane)
+            lane.start()
+        return self.shape
+
+    def submit(self, frame: Frame) -> None:
+        """Offer a frame; returns at once (see the module docstring)."""
+        slot = self._slots[frame.camera]
+        slot.stats.count('received')
+        with self._ready:
+            if slot.pending is not None:
+                slot.stats.count('dropped_busy')
+            slot.pending = frame
+            slot.pending_seq = slot.next_seq
+            slot.next_seq += 1
+            slot.pending_since = time.monotonic()
+            self._ready.notify()
+
+    def stop(self) -> None:
+        """Stop the lanes and the worker processes; safe to call more than once."""
+        with self._ready:
+            self._stopping = True
+            self._ready.notify_all()
+        for lane in self._lanes:
+            lane.join()
+        self._lanes.clear()
+        for worker in self._workers:
+            worker.stop()
+        self._workers.clear()
+
+    def _take(self) -> Optional[Tuple[_CameraSlot, Frame, int]]:
+        with self._ready:
+            while not self._stopping:
+                waiting = [s for s in self._slots.values() if s.pending is not None]
+                if waiting:
+                    slot = min(waiting, key=lambda s: s.pending_since)
+                    frame, seq = slot.pending, slot.pending_seq
+                    slot.pending = None
+                    return slot, frame, seq
+                self._ready.wait()
+        return None
+
+    def _run_lane(self, worker: Worker) -> None:
+        converter = NV12Converter(worker.shape.input_width, worker.shape.input_height,
+                                  self._resize_mode, self._crop_pct)
+        while True:
+            taken = self._take()
+            if taken is None:
+                return
+            slot, frame, seq = taken
+            try:
+                self._process(worker, converter, slot, frame, seq)
+            except Exception as exc:  # noqa: B902 - a lane must survive anything one frame does
+                slot.stats.count('dropped_engine')
+                self._on_drop(frame.camera, 'dropped_engine', 'unexpected error: %r' % exc)
+
+    def _process(self, worker: Worker, converter: NV12Converter, slot: _CameraSlot,
+                 frame: Frame, seq: int) -> None:
+        stats = slot.stats
+        start = time.perf_counter()
+        try:
+            if frame.compressed:
+                converter.from_compressed(frame.data, frame.encoding, out=worker.input)
+            else:
+                converter.from_raw(frame.data, frame.width, frame.height, frame.step,
+                                   frame.encoding, out=worker.input)
+        except FrameError as exc:
+            stats.count('dropped_bad')
+            self._on_drop(frame.camera, 'dropped_bad', str(exc))
+            return
+        converted = time.perf_counter()
+        try:
+            logits, infer_s = worker.infer(self.infer_timeout_s)
+        except (EngineError, WorkerFailure) as exc:
+            stats.count('dropped_engine')
+            self._on_drop(frame.camera, 'dropped_engine', str(exc))
+            return
+        inferred = time.perf_counter()
+        top = top_k(softmax(logits), self.top_k_count, self.score_threshold)
+        done = time.perf_counter()
+        stats.time('convert', converted - start)
+        stats.time('infer', infer_s)
+        stats.time('post', done - inferred)
+        result = Result(frame.camera, frame.token, top, converted - start, infer_s,
+                        done - inferred, worker.input.copy() if self.capture_input else None)
+        with slot.deliver_lock:
+            if seq < slot.last_delivered_seq:
+                stats.count('dropped_stale')
+                return
+            slot.last_delivered_seq = seq
+            self._on_result(result)
+        stats.count('published')

@@ -1,0 +1,44 @@
+# Copyright 2026 rdk_classifier developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""Test session settings: keep this run's ROS 2 traffic to itself.
+
+Parallel test runs on one machine (or CI next to a developer) must not hear each other: unless the
+caller chose a ROS_DOMAIN_ID, use one derived from the process id, and keep discovery on this
+host (ROS_AUTOMATIC_DISCOVERY_RANGE on Iron and newer, ROS_LOCALHOST_ONLY on Humble).
+Subprocesses started by the tests inherit these variables.
+"""
+
+import os
+
+import pytest
+
+if 'ROS_DOMAIN_ID' not in os.environ:
+    # 1..100: valid domain ids whose DDS ports fit on Linux next to other participants.
+    os.environ['ROS_DOMAIN_ID'] = str(1 + os.getpid() % 100)
+os.environ.setdefault('ROS_AUTOMATIC_DISCOVERY_RANGE', 'LOCALHOST')
+os.environ.setdefault('ROS_LOCALHOST_ONLY', '1')
+
+
+@pytest.fixture(scope='module')
+def client():
+    """Yield a ScenarioClient (see scenarios.py) on its own rclpy context."""
+    import rclpy
+    import scenarios
+    context = rclpy.Context()
+    rclpy.init(context=context)
+    scenario_client = scenarios.ScenarioClient(context)
+    yield scenario_client
+    scenario_client.close()
+    rclpy.shutdown(context=context)

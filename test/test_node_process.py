@@ -1,0 +1,101 @@
+# Copyright 2026 rdk_classifier developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""Process-level node tests: the node runs as a subprocess, the tests talk to it over ROS 2.
+
+The scenarios are those of scenarios.py, which the launch_testing tests run too; here the node
+is started the way classify.launch.py starts it (config/classifier.yaml, then the scenario's
+parameters), so they also run where launch_testing is not installed. Start-up errors, exit codes
+and worker clean-up are checked here as well.
+"""
+
+import signal
+import time
+
+from node_process import alive, children_of, NodeProcess, START_TIMEOUT_S
+import pytest
+import scenarios
+
+pytestmark = pytest.mark.ros
+
+
+@pytest.fixture(scope='module')
+def started_nodes(tmp_path_factory):
+    """One running node per setup, started on first use and stopped at the end."""
+    nodes = {}
+
+    def start(setup: str) -> NodeProcess:
+        if setup not in nodes:
+            params = scenarios.write_params_file(
+                setup, str(tmp_path_factory.mktemp(setup) / 'params.yaml'))
+            nodes[setup] = NodeProcess(params)
+            nodes[setup].wait_for_line('classifying')
+        return nodes[setup]
+    yield start
+    for setup, node in nodes.items():
+        code = node.stop()
+        assert code == 0, '%s node exited with %s:\n%s' % (setup, code, node.output)
+
+
+CASES = [pytest.param(setup, scenario, id='%s-%s' % (setup, scenario.__name__))
+         for setup, (_, runs) in scenarios.SETUPS.items() for scenario in runs]
+
+
+@pytest.mark.parametrize('setup, scenario', CASES)
+def test_scenario(setup, scenario, started_nodes, client):
+    node = started_nodes(setup)
+    try:
+        scenario(client)
+    except AssertionError as exc:
+        raise AssertionError('%s\nnode output:\n%s' % (exc, node.output)) from None
+
+
+@pytest.mark.parametrize('signum', [signal.SIGINT, signal.SIGTERM], ids=['SIGINT', 'SIGTERM'])
+def test_clean_exit_while_workers_busy(signum, client, tmp_path):
+    """Exit code 0 within 2 s and no worker left behind, even mid-inference."""
+    params = scenarios.write_params_file('raw', str(tmp_path / 'params.yaml'))
+    node = NodeProcess(params, '-p', 'fake.latency_ms:=300.0', '-p', 'fake.hold_gil:=true')
+    node.wait_for_line('classifying')
+    workers = children_of(node.process.pid)
+    assert len(workers) >= 2, 'expected a worker process per thread'
+    data, step, _ = scenarios.uniform_frame('bgr8', 100)
+    publisher = client.publisher(scenarios.CAM1)
+    for _ in range(10):  # keep the workers busy
+        publisher.publish(client.raw_image('bgr8', data, 64, 48, step))
+        time.sleep(0.05)
+    started = time.monotonic()
+    code = node.stop(signum)
+    assert code == 0, node.output
+    assert time.monotonic() - started < 2.0
+    time.sleep(0.2)
+    assert not [pid for pid in workers if alive(pid)], 'orphan worker processes'
+
+
+@pytest.mark.parametrize('args, expected', [
+    (['-p', 'model:=NoSuchNet'], 'NoSuchNet'),
+    (['-p', 'engine:=tpu'], 'engine'),
+    (['-p', 'threads:=0'], 'threads'),
+    (['-p', 'resize_mode:=squash'], 'resize_mode'),
+    (['-p', 'labels:=/nonexistent/labels.txt'], '/nonexistent/labels.txt'),
+    (['-p', 'engine:=onnxruntime', '-p', 'model:=/nonexistent/model.onnx'], 'model.onnx'),
+], ids=['unknown-model', 'unknown-engine', 'zero-threads', 'unknown-resize-mode',
+        'missing-labels', 'missing-model-file'])
+def test_bad_configuration_exits_with_one_line(args, expected):
+    node = NodeProcess(None, '-p', 'engine:=fake', *args)
+    code = node.process.wait(START_TIMEOUT_S)
+    node.stop()
+    assert code == 1, node.output
+    errors = [line for line in node.lines if line.startswith('rdk_classifier: ')]
+    assert len(errors) == 1 and expected in errors[0], node.output
+    assert 'Traceback' not in node.output
