@@ -36,8 +36,8 @@ from rclpy.exceptions import (NameValidationException, ParameterException,
 from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.parameter import Parameter
-from rclpy.qos import (DurabilityPolicy, qos_profile_sensor_data, QoSOverridingOptions,
-                       QoSProfile, ReliabilityPolicy)
+from rclpy.qos import DurabilityPolicy, qos_profile_sensor_data, QoSProfile, ReliabilityPolicy
+from rclpy.qos_overriding_options import QoSOverridingOptions
 from rdk_classifier.camera_sim import LARGE_FRAMES_PROFILE
 from rdk_classifier.catalog import ConfigError, load_labels, package_config_path, resolve_model
 from rdk_classifier.engines import EngineError, EngineSpec

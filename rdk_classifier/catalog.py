@@ -1,0 +1,221 @@
+# Copyright 2026 rdk_classifier developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""The model catalog, model file resolution and labels (no ROS inside).
+
+config/models.yaml lists the zoo models with their published RDK X5 figures and preprocessing;
+resolve_model() turns a parameter value (zoo name or file path) and an engine choice into a file
+and a concrete engine, or one actionable ConfigError line.
+"""
+
+import ast
+from dataclasses import dataclass
+import difflib
+import functools
+import json
+import os
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import yaml
+
+PACKAGE = 'rdk_classifier'
+LABELS_FILE = Path(__file__).resolve().parent / 'data' / 'imagenet1k_labels.txt'
+ENGINE_CHOICES = ('auto', 'hobot_dnn', 'onnxruntime', 'fake')
+
+
+class ConfigError(ValueError):
+    """A configuration that cannot work; str() is one actionable line."""
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """One catalog entry (figures are None where the zoo publishes none)."""
+
+    name: str
+    family: str
+    input_height: int
+    input_width: int
+    params_m: Optional[float]
+    top1_float: Optional[float]
+    top1_quant: Optional[float]
+    latency_ms_1t: Optional[float]
+    fps_1t: Optional[float]
+    latency_ms_4t: Optional[float]
+    fps_4t: Optional[float]
+    bin_file: str
+    bin_url: str
+    onnx_file: str
+    mean: Tuple[float, float, float]
+    std: Tuple[float, float, float]
+    crop_pct: float
+
+
+@dataclass(frozen=True)
+class ResolvedModel:
+    """A model file (empty for the fake engine) and the engine that runs it."""
+
+    path: str
+    info: Optional[ModelInfo]
+    engine: str
+
+
+def package_config_path(filename: str) -> Path:
+    """Return config/<filename> of the source checkout, else of the installed package share."""
+    checkout = Path(__file__).resolve().parents[1]
+    if (checkout / 'package.xml').is_file() and (checkout / 'config' / filename).exists():
+        return checkout / 'config' / filename
+    from ament_index_python.packages import get_package_share_directory
+    return Path(get_package_share_directory(PACKAGE)) / 'config' / filename
+
+
+def default_cache_dir() -> Path:
+    """Return $RDK_CLASSIFIER_CACHE, else $XDG_CACHE_HOME/rdk_classifier, else ~/.cache/..."""
+    if os.environ.get('RDK_CLASSIFIER_CACHE'):
+        return Path(os.environ['RDK_CLASSIFIER_CACHE']).expanduser()
+    base = os.environ.get('XDG_CACHE_HOME') or os.path.join('~', '.cache')
+    return Path(base).expanduser() / PACKAGE
+
+
+def default_model_dirs() -> Tuple[str, ...]:
+    """Return the folders always searched for model files, after the user's."""
+    return ('/opt/hobot/model/x5/basic', str(default_cache_dir() / 'models'))
+
+
+@functools.lru_cache(maxsize=4)
+def load_catalog(path: Optional[str] = None) -> Dict[str, ModelInfo]:
+    """Return the catalog keyed by lower-case model name."""
+    source = Path(path) if path else package_config_path('models.yaml')
+    with open(source, encoding='utf-8') as stream:
+        entries = yaml.safe_load(stream)['models']
+    catalog = {}
+    for entry in entries:
+        height, width = entry.pop('input_size')
+        entry['mean'], entry['std'] = tuple(entry['mean']), tuple(entry['std'])
+        info = ModelInfo(input_height=height, input_width=width, **entry)
+        catalog[info.name.lower()] = info
+    return catalog
+
+
+def find_model(name: str) -> Optional[ModelInfo]:
+    """Return the catalog entry of ``name`` (case-insensitive), or None."""
+    return load_catalog().get(name.strip().lower())
+
+
+def resolve_model(model: str, engine: str = 'auto',
+                  model_dirs: Sequence[str] = ()) -> ResolvedModel:
+    """Find the model file and the engine for a ``model`` parameter (zoo name or path)."""
+    if engine not in ENGINE_CHOICES:
+        raise ConfigError('engine %r is not one of: %s' % (engine, ', '.join(ENGINE_CHOICES)))
+    info = find_model(model)
+    if info is None:
+        _check_model_path_suffix(model)
+        if engine == 'fake':
+            return ResolvedModel('', None, 'fake')
+        return _resolve_path(model, engine)
+    if engine == 'fake':  # the catalog gives the input size; no file needed
+        return ResolvedModel('', info, 'fake')
+    if engine == 'auto':
+        from rdk_classifier.engines import hobot_dnn_available
+        engine = 'hobot_dnn' if info.bin_file and hobot_dnn_available() else 'onnxruntime'
+    filename = info.bin_file if engine == 'hobot_dnn' else info.onnx_file
+    if not filename:
+        raise ConfigError('model %s has no %s file; use engine onnxruntime'
+                          % (info.name, engine))
+    folders = [str(Path(d).expanduser()) for d in model_dirs] + list(default_model_dirs())
+    for folder in folders:
+        candidate = Path(folder) / filename
+        if candidate.is_file():
+            return ResolvedModel(str(candidate), info, engine)
+    if engine == 'hobot_dnn':
+        hint = 'download it with: ros2 run rdk_classifier download %s (or from %s)' % (
+            info.name, info.bin_url)
+    elif info.name == 'EfficientNet_Lite0':
+        hint = 'create it with: ros2 run rdk_classifier export_onnx %s' % info.name
+    else:
+        hint = ('export it with: ros2 run rdk_classifier export_onnx %s (needs timm), or use '
+                'engine:=hobot_dnn on the board' % info.name)
+    raise ConfigError('model %s (%s) not found in %s; %s'
+                      % (info.name, filename, ', '.join(folders), hint))
+
+
+def _check_model_path_suffix(model: str) -> None:
+    """Raise ConfigError, with close zoo names, unless ``model`` names a .bin/.onnx file."""
+    if Path(model).suffix.lower() not in ('.bin', '.onnx'):
+        close = difflib.get_close_matches(model.lower(), list(load_catalog()), n=3, cutoff=0.5)
+        names = [load_catalog()[c].name for c in close]
+        raise ConfigError('model %r is neither a zoo name%s nor a .bin/.onnx file path'
+                          % (model, ' (did you mean %s?)' % ', '.join(names) if names else ''))
+
+
+def _resolve_path(model: str, engine: str) -> ResolvedModel:
+    path = Path(model).expanduser()
+    suffix = path.suffix.lower()
+    if engine == 'auto':
+        from rdk_classifier.engines import hobot_dnn_available
+        engine = 'hobot_dnn' if suffix == '.bin' else 'onnxruntime'
+        if engine == 'hobot_dnn' and not hobot_dnn_available():
+            raise ConfigError('%s is a BPU model but pyeasy_dnn (hobot_dnn) is not installed '
+                              'here; on a PC use an .onnx model' % model)
+    wanted = '.bin' if engine == 'hobot_dnn' else '.onnx'
+    if suffix != wanted:
+        fitting = 'hobot_dnn' if suffix == '.bin' else 'onnxruntime'
+        raise ConfigError('%s is a %s model; engine %s runs %s files, use engine:=%s'
+                          % (model, suffix, engine, wanted, fitting))
+    if not path.is_file():
+        raise ConfigError('model file %s does not exist' % path)
+    return ResolvedModel(str(path), None, engine)
+
+
+def load_labels(source: str = '') -> List[str]:
+    """Return class names: the shipped ImageNet-1k ones, or those of a labels file.
+
+    A file may be a JSON list, a Python dict literal {0: 'tench', ...} (the zoo's
+    ImageNet_1k.json) or one name per line.
+    """
+    path = Path(source).expanduser() if source else LABELS_FILE
+    try:
+        text = path.read_text(encoding='utf-8')
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError('labels file %s cannot be read: %s' % (path, exc)) from exc
+    labels = _parse_labels(text.strip(), path)
+    if not labels:
+        raise ConfigError('labels file %s has no labels' % path)
+    return labels
+
+
+def _parse_labels(text: str, path: Path) -> List[str]:
+    if text[:1] == '[':
+        try:
+            names = json.loads(text)
+        except ValueError as exc:
+            raise ConfigError('labels file %s is not a valid JSON list: %s' % (path, exc))
+        if not all(isinstance(n, str) for n in names):
+            raise ConfigError('labels file %s: the JSON list must hold strings' % path)
+        return names
+    if text[:1] == '{':
+        try:
+            mapping = ast.literal_eval(text)
+        except (ValueError, SyntaxError) as exc:
+            raise ConfigError('labels file %s is not a valid dict literal: %s' % (path, exc))
+        try:
+            keys = sorted(int(k) for k in mapping)
+        except (TypeError, ValueError):
+            raise ConfigError('labels file %s: dict keys must be class indices' % path)
+        if keys != list(range(len(keys))):
+            raise ConfigError('labels file %s: dict keys must be 0..%d without gaps'
+                              % (path, len(keys) - 1))
+        by_index = {int(k): v for k, v in mapping.items()}
+        return [str(by_index[i]) for i in keys]
+    return [line.strip() for line in text.splitlines() if line.strip()]

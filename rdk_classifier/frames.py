@@ -1,0 +1,271 @@
+# Copyright 2026 rdk_classifier developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""Camera frames to NV12 at the model's input size (pure numpy/OpenCV, no ROS).
+
+A frame is cropped first (as a numpy view, no copy), then resized once with OpenCV, then
+colour-converted, so only model-sized images are converted. NV12 and NV21 frames resize their
+Y and UV planes directly, with no RGB round trip. Colour conversion is OpenCV's BT.601 limited
+range (COLOR_BGR2YUV_I420 and its inverse COLOR_YUV2BGR_NV12), the convention of the RDK Model
+Zoo's NV12 models.
+
+cv_bridge is not used: it cannot produce NV12 and copies every frame.
+
+A converter keeps scratch buffers, so one converter serves one thread at a time; the pipeline
+gives each lane its own.
+"""
+
+from typing import Optional, Tuple
+
+import cv2
+import numpy as np
+
+
+class FrameError(ValueError):
+    """A frame that cannot be converted; the message names the field and the numbers."""
+
+
+RESIZE_MODES = ('center_crop', 'stretch', 'letterbox')
+#: Gray level of the letterbox padding.
+PAD_GRAY = 127
+
+# encoding -> (channels per pixel of the packed image, cvtColor code to I420 or None)
+_PACKED = {
+    'bgr8': (3, cv2.COLOR_BGR2YUV_I420),
+    'rgb8': (3, cv2.COLOR_RGB2YUV_I420),
+    'bgra8': (4, cv2.COLOR_BGRA2YUV_I420),
+    'rgba8': (4, cv2.COLOR_RGBA2YUV_I420),
+    'mono8': (1, None),
+}
+# 4:2:2 encodings -> cvtColor code to BGR; ROS's 'yuv422' is UYVY.
+_YUV422 = {
+    'yuv422_yuy2': cv2.COLOR_YUV2BGR_YUY2,
+    'yuyv': cv2.COLOR_YUV2BGR_YUY2,
+    'yuv422': cv2.COLOR_YUV2BGR_UYVY,
+    'uyvy': cv2.COLOR_YUV2BGR_UYVY,
+}
+_SEMIPLANAR = ('nv12', 'nv21')
+RAW_ENCODINGS = tuple(_PACKED) + tuple(_YUV422) + _SEMIPLANAR
+
+
+def _gray_to_luma_table() -> np.ndarray:
+    """Y that COLOR_BGR2YUV_I420 gives each gray level (so mono8 matches a gray BGR frame)."""
+    grays = np.repeat(np.arange(256, dtype=np.uint8), 4).reshape(32, 32)
+    i420 = cv2.cvtColor(cv2.cvtColor(grays, cv2.COLOR_GRAY2BGR), cv2.COLOR_BGR2YUV_I420)
+    return np.ascontiguousarray(i420[:32].reshape(-1)[::4])
+
+
+_GRAY_TO_LUMA = _gray_to_luma_table()
+
+
+def _as_bytes(data) -> np.ndarray:
+    """View any buffer (bytes, array.array, memoryview, ndarray) as 1-D uint8, without copying."""
+    if isinstance(data, np.ndarray):
+        return data.reshape(-1).view(np.uint8)
+    return np.frombuffer(data, dtype=np.uint8)
+
+
+def bgr_to_nv12(bgr: np.ndarray) -> np.ndarray:
+    """Convert a BGR image (even width and height) to NV12 of the same size."""
+    height, width = bgr.shape[:2]
+    out = np.empty(width * height * 3 // 2, np.uint8)
+    _i420_to_nv12(cv2.cvtColor(bgr, cv2.COLOR_BGR2YUV_I420), width, height, out)
+    return out
+
+
+def nv12_to_bgr(nv12: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Convert NV12 back to a height x width x 3 BGR image (the inverse of the conversion)."""
+    return cv2.cvtColor(np.asarray(nv12).reshape(height * 3 // 2, width),
+                        cv2.COLOR_YUV2BGR_NV12)
+
+
+def _i420_to_nv12(i420: np.ndarray, width: int, height: int, out: np.ndarray) -> None:
+    planar = i420.reshape(-1)
+    luma, quarter = width * height, width * height // 4
+    out[:luma] = planar[:luma]
+    chroma = out[luma:].reshape(height // 2, width // 2, 2)
+    cv2.merge((planar[luma:luma + quarter].reshape(height // 2, width // 2),
+               planar[luma + quarter:].reshape(height // 2, width // 2)), dst=chroma)
+
+
+class NV12Converter:
+    """Converts frames of any size and encoding to NV12 of one model's input size."""
+
+    def __init__(self, width: int, height: int, resize_mode: str = 'center_crop',
+                 crop_pct: float = 0.875) -> None:
+        """Set the output size and geometry; ValueError for a configuration that cannot work."""
+        if width < 2 or height < 2 or width % 2 or height % 2:
+            raise ValueError('model input must have even width and height >= 2, got %dx%d'
+                             % (width, height))
+        if resize_mode not in RESIZE_MODES:
+            raise ValueError('resize_mode %r is not one of %s' % (resize_mode, RESIZE_MODES))
+        if not 0.0 < crop_pct <= 1.0:
+            raise ValueError('crop_pct must be in (0, 1], got %r' % crop_pct)
+        self.width, self.height = width, height
+        self.resize_mode, self.crop_pct = resize_mode, crop_pct
+        self.nbytes = width * height * 3 // 2
+        self._resized = {c: np.empty((height, width, c), np.uint8) for c in (3, 4)}
+        self._resized[1] = np.empty((height, width), np.uint8)
+        self._pad_luma = int(_GRAY_TO_LUMA[PAD_GRAY])
+
+    # Public entry points ------------------------------------------------------------------
+
+    def from_raw(self, data, width: int, height: int, step: int, encoding: str,
+                 out: Optional[np.ndarray] = None) -> np.ndarray:
+        """Convert a sensor_msgs/Image-style buffer; return the NV12 array (``out`` if given)."""
+        name = encoding.strip().lower()
+        if name not in RAW_ENCODINGS:
+            raise FrameError('encoding %r is not supported; supported: %s'
+                             % (encoding, ', '.join(RAW_ENCODINGS)))
+        if width <= 0 or height <= 0:
+            raise FrameError('frame size %dx%d (width x height) is empty' % (width, height))
+        buffer = _as_bytes(data)
+        out = self._output(out)
+        if name in _SEMIPLANAR:
+            self._from_semiplanar(buffer, width, height, step, name == 'nv21', out)
+        elif name in _YUV422:
+            image = self._packed_view(buffer, width, height, step, 2, name)
+            x0, y0, x1, y1 = self._roi(width, height, align=2)
+            bgr = cv2.cvtColor(np.ascontiguousarray(image[y0:y1, x0:x1]), _YUV422[name])
+            self._from_packed(bgr, cv2.COLOR_BGR2YUV_I420, out)
+        else:
+            channels, code = _PACKED[name]
+            image = self._packed_view(buffer, width, height, step, channels, name)
+            x0, y0, x1, y1 = self._roi(width, height, align=1)
+            roi = image[y0:y1, x0:x1]
+            if code is None:
+                self._from_mono(roi, out)
+            else:
+                self._from_packed(roi, code, out)
+        return out
+
+    def from_compressed(self, data, format: str, out: Optional[np.ndarray] = None
+                        ) -> np.ndarray:
+        """Convert JPEG/PNG bytes (sensor_msgs/CompressedImage); return the NV12 array."""
+        buffer = _as_bytes(data)
+        mono = format.strip().lower().startswith(('mono', '8uc1'))
+        image = cv2.imdecode(buffer, cv2.IMREAD_GRAYSCALE if mono else cv2.IMREAD_COLOR) \
+            if buffer.size else None
+        if image is None:
+            raise FrameError('compressed frame (format %r, %d bytes) could not be decoded as '
+                             'JPEG or PNG' % (format, buffer.size))
+        height, width = image.shape[:2]
+        return self.from_raw(image, width, height, image.strides[0],
+                             'mono8' if mono else 'bgr8', out)
+
+    # Geometry -------------------------------------------------------------------------------
+
+    def _roi(self, width: int, height: int, align: int) -> Tuple[int, int, int, int]:
+        """Return the source rectangle (x0, y0, x1, y1) that maps onto the output."""
+        if self.resize_mode != 'center_crop':
+            return 0, 0, width, height
+        # timm's eval transform: resize so the crop covers the output at size / crop_pct, then
+        # take the centre. Cropping the matching source rectangle first gives the same pixels.
+        scale = max(self.width / (self.crop_pct * width), self.height / (self.crop_pct * height))
+        roi_w = min(width, max(align, int(round(self.width / scale / align)) * align))
+        roi_h = min(height, max(align, int(round(self.height / scale / align)) * align))
+        x0 = (width - roi_w) // 2 // align * align
+        y0 = (height - roi_h) // 2 // align * align
+        return x0, y0, x0 + roi_w, y0 + roi_h
+
+    def _fit(self, src_w: int, src_h: int) -> Tuple[int, int, int, int]:
+        """Return (x, y, w, h) of the image inside the output (letterbox) or the whole output."""
+        if self.resize_mode != 'letterbox':
+            return 0, 0, self.width, self.height
+        scale = min(self.width / src_w, self.height / src_h)
+        # Even sizes and offsets keep the chroma planes aligned.
+        fit_w = min(self.width, max(2, int(round(src_w * scale / 2)) * 2))
+        fit_h = min(self.height, max(2, int(round(src_h * scale / 2)) * 2))
+        return ((self.width - fit_w) // 4 * 2, (self.height - fit_h) // 4 * 2, fit_w, fit_h)
+
+    # Conversions ----------------------------------------------------------------------------
+
+    def _output(self, out: Optional[np.ndarray]) -> np.ndarray:
+        if out is None:
+            return np.empty(self.nbytes, np.uint8)
+        if out.dtype != np.uint8 or out.size != self.nbytes or not out.flags.c_contiguous:
+            raise ValueError('out must be a C-contiguous uint8 array of %d bytes' % self.nbytes)
+        return out.reshape(-1)
+
+    def _packed_view(self, buffer: np.ndarray, width: int, height: int, step: int,
+                     channels: int, name: str) -> np.ndarray:
+        row = width * channels
+        if channels == 2 and width % 2:
+            raise FrameError('%s needs an even width, got %d' % (name, width))
+        if step < row:
+            raise FrameError('step %d is smaller than a row of %d %s pixels (%d bytes)'
+                             % (step, width, name, row))
+        needed = height * step
+        if buffer.size < needed:
+            raise FrameError('data has %d bytes, height %d x step %d needs %d'
+                             % (buffer.size, height, step, needed))
+        rows = buffer[:needed].reshape(height, step)[:, :row]
+        return rows.reshape(height, width, channels) if channels > 1 else rows
+
+    def _resize(self, roi: np.ndarray, channels: int) -> np.ndarray:
+        """Resize ``roi`` to the output geometry (letterbox padding with PAD_GRAY)."""
+        target = self._resized[channels]
+        box = self._fit(roi.shape[1], roi.shape[0])
+        if box[2:] != (self.width, self.height):
+            target[...] = PAD_GRAY
+        _resize_into(roi, target, box)
+        return target
+
+    def _from_packed(self, roi: np.ndarray, code: int, out: np.ndarray) -> None:
+        resized = self._resize(roi, roi.shape[2])
+        _i420_to_nv12(cv2.cvtColor(resized, code), self.width, self.height, out)
+
+    def _from_mono(self, roi: np.ndarray, out: np.ndarray) -> None:
+        luma = self.width * self.height
+        cv2.LUT(self._resize(roi, 1), _GRAY_TO_LUMA,
+                dst=out[:luma].reshape(self.height, self.width))
+        out[luma:] = 128
+
+    def _from_semiplanar(self, buffer: np.ndarray, width: int, height: int, step: int,
+                         swap_uv: bool, out: np.ndarray) -> None:
+        name = 'nv21' if swap_uv else 'nv12'
+        if width % 2 or height % 2:
+            raise FrameError('%s needs even width and height, got %dx%d' % (name, width, height))
+        if step < width:
+            raise FrameError('step %d is smaller than the width %d of %s' % (step, width, name))
+        needed = height * 3 // 2 * step
+        if buffer.size < needed:
+            raise FrameError('data has %d bytes, %s of height %d x step %d needs %d'
+                             % (buffer.size, name, height, step, needed))
+        planes = buffer[:needed].reshape(height * 3 // 2, step)
+        luma_in = planes[:height, :width]
+        chroma_in = planes[height:, :width].reshape(height // 2, width // 2, 2)
+        x0, y0, x1, y1 = self._roi(width, height, align=2)
+        x, y, w, h = box = self._fit(x1 - x0, y1 - y0)
+        luma = self.width * self.height
+        luma_out = out[:luma].reshape(self.height, self.width)
+        chroma_out = out[luma:].reshape(self.height // 2, self.width // 2, 2)
+        if (w, h) != (self.width, self.height):
+            luma_out[...] = self._pad_luma
+            chroma_out[...] = 128
+        _resize_into(luma_in[y0:y1, x0:x1], luma_out, box)
+        chroma_box = (x // 2, y // 2, w // 2, h // 2)
+        chroma_roi = chroma_in[y0 // 2:y1 // 2, x0 // 2:x1 // 2]
+        if swap_uv:
+            chroma_roi = chroma_roi[..., ::-1]
+        _resize_into(chroma_roi, chroma_out, chroma_box)
+
+
+def _resize_into(src: np.ndarray, target: np.ndarray, box: Tuple[int, int, int, int]) -> None:
+    """Resize ``src`` into the (x, y, w, h) box of ``target`` (in place when it is all of it)."""
+    x, y, w, h = box
+    if (h, w) == target.shape[:2]:
+        cv2.resize(src, (w, h), dst=target, interpolation=cv2.INTER_LINEAR)
+    else:
+        target[y:y + h, x:x + w] = cv2.resize(src, (w, h), interpolation=cv2.INTER_LINEAR)
