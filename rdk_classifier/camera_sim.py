@@ -12,7 +12,8 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""A simulated camera: publishes frames on a sensor_msgs/Image topic at a fixed rate.
+"""
+A simulated camera: publishes frames on a sensor_msgs/Image topic at a fixed rate.
 
 For demos, tests and benchmarks (and for trying the node without a camera):
 ``ros2 run rdk_classifier camera_sim --width 1280 --height 720 --rate 30``. Frames are real photos
@@ -75,7 +76,7 @@ def frames(width: int, height: int, encoding: str, images: Optional[str]) -> Ite
 
 def main(argv: Optional[List[str]] = None) -> int:
     """Publish frames; exit 0 after --count frames (or on Ctrl-C)."""
-    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.strip().split('\n\n')[0])
     parser.add_argument('--topic', default='/image_raw')
     parser.add_argument('--width', type=int, default=640)
     parser.add_argument('--height', type=int, default=480)

@@ -12,7 +12,8 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""The model catalog, model file resolution and labels (no ROS inside).
+"""
+The model catalog, model file resolution and labels (no ROS inside).
 
 config/models.yaml lists the zoo models with their published RDK X5 figures and preprocessing;
 resolve_model() turns a parameter value (zoo name or file path) and an engine choice into a file
@@ -179,7 +180,8 @@ def _resolve_path(model: str, engine: str) -> ResolvedModel:
 
 
 def load_labels(source: str = '') -> List[str]:
-    """Return class names: the shipped ImageNet-1k ones, or those of a labels file.
+    """
+    Return class names: the shipped ImageNet-1k ones, or those of a labels file.
 
     A file may be a JSON list, a Python dict literal {0: 'tench', ...} (the zoo's
     ImageNet_1k.json) or one name per line.

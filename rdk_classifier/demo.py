@@ -12,7 +12,8 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""The demo: real photos published as a camera would, classified by the real node.
+"""
+The demo: real photos published as a camera would, classified by the real node.
 
 Starts the classifier node (a separate process, default middleware settings), publishes photos as
 ``sensor_msgs/Image`` bgr8 frames on /demo/camera/image_raw from this process, and prints the
@@ -58,7 +59,7 @@ def sample_dir(explicit: Optional[str]) -> Path:
 
 def main(argv: Optional[List[str]] = None) -> int:
     """Run the demo; return the node's exit code (0 when all went well)."""
-    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.strip().split('\n\n')[0])
     parser.add_argument('--images', help='folder of <wnid>_<name>.JPEG photos')
     parser.add_argument('--count', type=int, default=12, help='photos to show (default 12)')
     parser.add_argument('--model', default='EfficientNet_Lite0')

@@ -12,7 +12,8 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""Camera frames to NV12 at the model's input size (pure numpy/OpenCV, no ROS).
+"""
+Camera frames to NV12 at the model's input size (pure numpy/OpenCV, no ROS).
 
 A frame is cropped first (as a numpy view, no copy), then resized once with OpenCV, then
 colour-converted, so only model-sized images are converted. NV12 and NV21 frames resize their
@@ -150,16 +151,15 @@ class NV12Converter:
                 self._from_packed(roi, code, out)
         return out
 
-    def from_compressed(self, data, format: str, out: Optional[np.ndarray] = None
-                        ) -> np.ndarray:
+    def from_compressed(self, data, fmt: str, out: Optional[np.ndarray] = None) -> np.ndarray:
         """Convert JPEG/PNG bytes (sensor_msgs/CompressedImage); return the NV12 array."""
         buffer = _as_bytes(data)
-        mono = format.strip().lower().startswith(('mono', '8uc1'))
+        mono = fmt.strip().lower().startswith(('mono', '8uc1'))
         image = cv2.imdecode(buffer, cv2.IMREAD_GRAYSCALE if mono else cv2.IMREAD_COLOR) \
             if buffer.size else None
         if image is None:
             raise FrameError('compressed frame (format %r, %d bytes) could not be decoded as '
-                             'JPEG or PNG' % (format, buffer.size))
+                             'JPEG or PNG' % (fmt, buffer.size))
         height, width = image.shape[:2]
         return self.from_raw(image, width, height, image.strides[0],
                              'mono8' if mono else 'bgr8', out)

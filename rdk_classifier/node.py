@@ -12,7 +12,8 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""The ROS 2 node: camera topics in, vision_msgs out; wiring only.
+"""
+The ROS 2 node: camera topics in, vision_msgs out; wiring only.
 
 Callbacks are decoupled from work: an image callback wraps the message in a pipeline Frame and
 returns (see rdk_classifier.pipeline for the lanes and worker processes that do the work).
@@ -91,7 +92,8 @@ class ClassifierNode(Node):
     """Classifies camera frames with an RDK Model Zoo model and publishes vision_msgs."""
 
     def __init__(self, **kwargs) -> None:
-        """Declare parameters, load the model in the workers and subscribe to the cameras.
+        """
+        Declare parameters, load the model in the workers and subscribe to the cameras.
 
         Raises ConfigError or EngineError (one actionable line) for a configuration that
         cannot work.
@@ -117,6 +119,7 @@ class ClassifierNode(Node):
         self._labels_source = param('labels')
         self._labels = load_labels(self._labels_source)
         self._labels_version = 1
+        self._enabled = param('enabled')
 
         self._pipeline = InferencePipeline(
             self._engine_spec(model), topics, param('threads'),
@@ -193,6 +196,10 @@ class ClassifierNode(Node):
             floating_point_range=FloatingPointRange(from_value=0.0, to_value=60000.0, step=0.0)))
         declare('fake.hold_gil', False, _describe(
             'fake engine: hold the GIL during the forward as pyeasy_dnn does', read_only=True))
+        declare('fake.device_fps', 0.0, _describe(
+            'fake engine: one forward at a time may use the simulated device, for 1 / device_fps '
+            's (a shared BPU); 0: no limit', read_only=True,
+            floating_point_range=FloatingPointRange(from_value=0.0, to_value=1e6, step=0.0)))
         declare('fake.fail_every', 0, _describe(
             'fake engine: raise on every Nth forward (0: never)', read_only=True))
         declare('fake.hang_every', 0, _describe(
@@ -228,6 +235,7 @@ class ClassifierNode(Node):
             options['input_size'] = [model.info.input_height, model.info.input_width]
         if model.engine == 'fake':
             options.update(latency_ms=param('fake.latency_ms'), hold_gil=param('fake.hold_gil'),
+                           device_fps=param('fake.device_fps'),
                            fail_every=param('fake.fail_every'),
                            hang_every=param('fake.hang_every'),
                            num_classes=param('fake.num_classes'))
@@ -265,6 +273,10 @@ class ClassifierNode(Node):
                 self._pipeline.score_threshold = value
             elif name == 'infer_timeout_ms':
                 self._pipeline.infer_timeout_s = self._timeout_s(value)
+            elif name == 'enabled':
+                self._enabled = value
+            elif name == 'publish_overlay' and value:
+                self._create_overlay_publishers()
         if labels is not None:
             self._labels, self._labels_version = labels, self._labels_version + 1
         if labels is not None or any(p.name == 'score_threshold' for p in parameters):
@@ -288,8 +300,7 @@ class ClassifierNode(Node):
                     LabelInfo, output_topic(topic, 'label_info'), LATCHED_QOS),
                 'vision_info': self.create_publisher(
                     VisionInfo, output_topic(topic, 'vision_info'), LATCHED_QOS),
-                'overlay': self.create_publisher(
-                    Image, output_topic(topic, 'classification_overlay'), 1),
+                'overlay': None,  # created when publish_overlay is first set
                 'publishers_seen_since': None,
                 'warned_no_frames': False,
             }
@@ -303,13 +314,22 @@ class ClassifierNode(Node):
                     incompatible_qos=self._incompatible_qos_callback(source)))
             self._cameras[topic] = camera
         self._publish_label_info(self._param('score_threshold'))
+        if self._param('publish_overlay'):
+            self._create_overlay_publishers()
+
+    def _create_overlay_publishers(self) -> None:
+        # Never destroyed: lane threads may be publishing on them at any time.
+        for topic, camera in self._cameras.items():
+            if camera['overlay'] is None:
+                camera['overlay'] = self.create_publisher(
+                    Image, output_topic(topic, 'classification_overlay'), 1)
 
     def _image_callback(self, topic: str):
         submit = self._pipeline.submit
         stats = self._pipeline.stats(topic)
 
         def on_image(msg: Image) -> None:
-            if not self._param('enabled'):
+            if not self._enabled:
                 stats.count('received')
                 stats.count('dropped_disabled')
                 return
@@ -322,7 +342,7 @@ class ClassifierNode(Node):
         stats = self._pipeline.stats(topic)
 
         def on_compressed(msg: CompressedImage) -> None:
-            if not self._param('enabled'):
+            if not self._enabled:
                 stats.count('received')
                 stats.count('dropped_disabled')
                 return
@@ -354,8 +374,9 @@ class ClassifierNode(Node):
         stamp = result.token.stamp
         latency = self.get_clock().now().nanoseconds - (stamp.sec * 10**9 + stamp.nanosec)
         stats.time('latency', latency / 1e9)
-        if result.nv12 is not None and camera['overlay'].get_subscription_count() > 0:
-            camera['overlay'].publish(self._overlay(result, labels))
+        overlay = camera['overlay']
+        if result.nv12 is not None and overlay is not None:
+            overlay.publish(self._overlay(result, labels))
 
     def _overlay(self, result: Result, labels: List[str]) -> Image:
         import cv2  # only needed while someone watches the overlay
@@ -424,7 +445,8 @@ class ClassifierNode(Node):
         self._diagnostics.publish(array)
         # Checked here, once a second, to keep subscriber counts off the per-frame path.
         self._pipeline.capture_input = self._param('publish_overlay') and any(
-            c['overlay'].get_subscription_count() > 0 for c in self._cameras.values())
+            c['overlay'] is not None and c['overlay'].get_subscription_count() > 0
+            for c in self._cameras.values())
 
     def _no_frames_warning(self, camera: dict, last_frame: Optional[float],
                            now: float) -> str:

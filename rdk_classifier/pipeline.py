@@ -12,7 +12,8 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""The worker pipeline: latest-frame slots, inference lanes and worker processes (no ROS inside).
+"""
+The worker pipeline: latest-frame slots, inference lanes and worker processes (no ROS inside).
 
 Threading model
 ---------------
@@ -61,7 +62,8 @@ _SIGKILL = 9
 
 @dataclass(frozen=True)
 class Frame:
-    """One camera frame as received, before conversion.
+    """
+    One camera frame as received, before conversion.
 
     ``data`` is the message's buffer (not copied). Raw frames give width, height, step and the
     sensor_msgs encoding; compressed frames set ``compressed`` and put the format in ``encoding``.
@@ -184,16 +186,30 @@ class Worker:
         parent.send(self._shm.name)
         return payload
 
-    def infer(self, timeout: Optional[float]) -> Tuple[np.ndarray, float]:
-        """Run the engine on the frame in ``self.input``; return (logits, seconds).
+    def submit(self) -> None:
+        """
+        Start the engine on the frame in ``self.input``; :meth:`collect` returns the result.
 
-        Raises EngineError when the engine raised (the worker keeps running) and WorkerFailure
-        when the worker timed out or died (it is restarted before this returns).
+        Raises EngineError when no worker can be started and WorkerFailure when the worker
+        had died (it is restarted before this returns).
         """
         if self._process is None:
             self.start()  # an earlier restart failed to load the model: try again
         try:
             self._conn.send(True)
+        except OSError as exc:
+            self.restart()
+            raise WorkerFailure('worker process died (exit code %s); restarted'
+                                % self._process.exitcode) from exc
+
+    def collect(self, timeout: Optional[float]) -> Tuple[np.ndarray, float]:
+        """
+        Return (logits, seconds) of the submitted frame.
+
+        Raises EngineError when the engine raised (the worker keeps running) and WorkerFailure
+        when the worker timed out or died (it is restarted before this returns).
+        """
+        try:
             if not self._conn.poll(timeout):
                 raise WorkerFailure('inference took longer than %.0f ms; worker restarted'
                                     % (timeout * 1e3))
@@ -265,7 +281,8 @@ class InferencePipeline:
                  resize_mode: str = 'center_crop', crop_pct: float = 0.875,
                  top_k_count: int = 5, score_threshold: float = 0.0,
                  infer_timeout_s: Optional[float] = None) -> None:
-        """Create the pipeline; nothing runs before :meth:`start`.
+        """
+        Create the pipeline; nothing runs before :meth:`start`.
 
         ``on_result(result)`` and ``on_drop(camera, reason, message)`` are called from lane
         threads. ``top_k_count``, ``score_threshold``, ``infer_timeout_s`` and
@@ -300,7 +317,8 @@ class InferencePipeline:
         return sum(worker.restarts for worker in self._workers)
 
     def start(self) -> ModelShape:
-        """Start the workers (loading the model in each) and the lanes.
+        """
+        Start the workers (loading the model in each) and the lanes.
 
         Raises EngineError with the engine's one-line reason when the model cannot be loaded.
         """
@@ -345,7 +363,8 @@ class InferencePipeline:
             worker.stop()
         self._workers.clear()
 
-    def _take(self) -> Optional[Tuple[_CameraSlot, Frame, int]]:
+    def _take(self, block: bool = True) -> Optional[Tuple[_CameraSlot, Frame, int]]:
+        """Take the longest-waiting frame; None when stopping (or, unless block, when none)."""
         with self._ready:
             while not self._stopping:
                 waiting = [s for s in self._slots.values() if s.pending is not None]
@@ -354,26 +373,47 @@ class InferencePipeline:
                     frame, seq = slot.pending, slot.pending_seq
                     slot.pending = None
                     return slot, frame, seq
+                if not block:
+                    return None
                 self._ready.wait()
         return None
 
     def _run_lane(self, worker: Worker) -> None:
+        """
+        Feed one worker until the pipeline stops.
+
+        The next frame is converted and submitted as soon as a result comes back, before that
+        result is post-processed and delivered, so the worker does not wait for the lane.
+        """
         converter = NV12Converter(worker.shape.input_width, worker.shape.input_height,
                                   self._resize_mode, self._crop_pct)
+        in_flight = None
         while True:
-            taken = self._take()
-            if taken is None:
-                return
-            slot, frame, seq = taken
             try:
-                self._process(worker, converter, slot, frame, seq)
+                if in_flight is None:
+                    taken = self._take()
+                    if taken is None:
+                        return
+                    in_flight = self._submit(worker, converter, taken)
+                    continue
+                (slot, frame, seq), convert_s = in_flight
+                in_flight = None
+                try:
+                    outcome = worker.collect(self.infer_timeout_s)
+                except (EngineError, WorkerFailure) as exc:
+                    outcome = exc
+                captured = worker.input.copy() if self.capture_input else None
+                taken = self._take(block=False)
+                if taken is not None:
+                    in_flight = self._submit(worker, converter, taken)
+                self._deliver(slot, frame, seq, convert_s, outcome, captured)
             except Exception as exc:  # noqa: B902 - a lane must survive anything one frame does
-                slot.stats.count('dropped_engine')
-                self._on_drop(frame.camera, 'dropped_engine', 'unexpected error: %r' % exc)
+                self._on_drop('', 'dropped_engine', 'unexpected error in a lane: %r' % exc)
 
-    def _process(self, worker: Worker, converter: NV12Converter, slot: _CameraSlot,
-                 frame: Frame, seq: int) -> None:
-        stats = slot.stats
+    def _submit(self, worker: Worker, converter: NV12Converter,
+                taken: Tuple[_CameraSlot, Frame, int]) -> Optional[tuple]:
+        """Convert a frame into the worker's input and start it; None if it was dropped."""
+        slot, frame, _ = taken
         start = time.perf_counter()
         try:
             if frame.compressed:
@@ -382,24 +422,34 @@ class InferencePipeline:
                 converter.from_raw(frame.data, frame.width, frame.height, frame.step,
                                    frame.encoding, out=worker.input)
         except FrameError as exc:
-            stats.count('dropped_bad')
+            slot.stats.count('dropped_bad')
             self._on_drop(frame.camera, 'dropped_bad', str(exc))
-            return
-        converted = time.perf_counter()
+            return None
+        convert_s = time.perf_counter() - start
         try:
-            logits, infer_s = worker.infer(self.infer_timeout_s)
+            worker.submit()
         except (EngineError, WorkerFailure) as exc:
-            stats.count('dropped_engine')
+            slot.stats.count('dropped_engine')
             self._on_drop(frame.camera, 'dropped_engine', str(exc))
+            return None
+        return taken, convert_s
+
+    def _deliver(self, slot: _CameraSlot, frame: Frame, seq: int, convert_s: float,
+                 outcome, captured: Optional[np.ndarray]) -> None:
+        """Post-process one finished frame and hand it over, unless newer results went out."""
+        stats = slot.stats
+        if isinstance(outcome, Exception):
+            stats.count('dropped_engine')
+            self._on_drop(frame.camera, 'dropped_engine', str(outcome))
             return
-        inferred = time.perf_counter()
+        logits, infer_s = outcome
+        start = time.perf_counter()
         top = top_k(softmax(logits), self.top_k_count, self.score_threshold)
-        done = time.perf_counter()
-        stats.time('convert', converted - start)
+        post_s = time.perf_counter() - start
+        stats.time('convert', convert_s)
         stats.time('infer', infer_s)
-        stats.time('post', done - inferred)
-        result = Result(frame.camera, frame.token, top, converted - start, infer_s,
-                        done - inferred, worker.input.copy() if self.capture_input else None)
+        stats.time('post', post_s)
+        result = Result(frame.camera, frame.token, top, convert_s, infer_s, post_s, captured)
         with slot.deliver_lock:
             if seq < slot.last_delivered_seq:
                 stats.count('dropped_stale')

@@ -28,7 +28,8 @@ def softmax(logits: np.ndarray) -> np.ndarray:
 
 
 def top_k(scores: np.ndarray, k: int, threshold: float = 0.0) -> List[Tuple[int, float]]:
-    """Return the ``k`` best (index, score) pairs with score >= threshold, best first.
+    """
+    Return the ``k`` best (index, score) pairs with score >= threshold, best first.
 
     Ties keep the lower index first. ``k`` larger than the number of scores returns them all.
     """

@@ -12,7 +12,8 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""Thread-safe counters and timing windows for /diagnostics (no ROS inside).
+"""
+Thread-safe counters and timing windows for /diagnostics (no ROS inside).
 
 Callbacks and pipeline lanes record events from several threads; the node's diagnostics timer
 reads a consistent snapshot once a second. One lock per camera keeps each record call to a few

@@ -12,7 +12,8 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""Test session settings: keep this run's ROS 2 traffic to itself.
+"""
+Test session settings: keep this run's ROS 2 traffic to itself.
 
 Parallel test runs on one machine (or CI next to a developer) must not hear each other: unless the
 caller chose a ROS_DOMAIN_ID, use one derived from the process id, and keep discovery on this

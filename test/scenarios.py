@@ -12,7 +12,8 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""Node scenarios shared by the process-level tests and the launch_testing tests.
+"""
+Node scenarios shared by the process-level tests and the launch_testing tests.
 
 Write a scenario once, run it under both harnesses:
 
@@ -46,7 +47,7 @@ from rclpy.qos import (DurabilityPolicy, qos_profile_sensor_data, QoSProfile,
 from rclpy.time import Time
 from rdk_classifier.catalog import load_labels
 from sensor_msgs.msg import CompressedImage, Image
-from vision_msgs.msg import Classification, LabelInfo
+from vision_msgs.msg import Classification, LabelInfo, VisionInfo
 import yaml
 
 NODE_NAME = 'rdk_classifier'
@@ -147,7 +148,8 @@ class ScenarioClient:
 
     def classify(self, topic: str, msg, qos=qos_profile_sensor_data,
                  timeout: float = TIMEOUT_S) -> Classification:
-        """Publish ``msg`` on ``topic`` until its classification arrives; return it.
+        """
+        Publish ``msg`` on ``topic`` until its classification arrives; return it.
 
         Republishing covers discovery and the best-effort QoS of camera topics; the result is
         matched by its header, so repeats and other frames' results are skipped.
@@ -285,6 +287,40 @@ def label_info_latched(client: ScenarioClient) -> None:
     assert len(info.class_map) == NUM_CLASSES
     assert (info.class_map[0].class_id, info.class_map[0].class_name) == (0, 'tench')
     assert info.class_map[999].class_name == 'toilet tissue'
+    vision = client.wait_for(
+        client.inbox(CAM1.rpartition('/')[0] + '/vision_info', VisionInfo, LATCHED),
+        lambda msg: True, what='VisionInfo')
+    assert vision.method == 'RepViT_m0_9' and vision.database_version >= 1
+
+
+def overlay_image(client: ScenarioClient) -> None:
+    """Publish the annotated model input while publish_overlay is set and someone watches."""
+    gray = 180
+    data, step, _ = uniform_frame('bgr8', gray)
+    overlays = client.inbox(CAM1.rpartition('/')[0] + '/classification_overlay', Image)
+    try:
+        assert client.set_parameters({'publish_overlay': True})[0].successful
+        sent = set()
+        deadline = time.monotonic() + TIMEOUT_S
+        overlay = None
+        while overlay is None and time.monotonic() < deadline:
+            msg = client.raw_image('bgr8', data, 64, 48, step)
+            sent.add((msg.header.stamp.sec, msg.header.stamp.nanosec))
+            client.publisher(CAM1).publish(msg)
+            try:
+                candidate = overlays.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            if (candidate.header.stamp.sec, candidate.header.stamp.nanosec) in sent:
+                overlay = candidate
+        assert overlay is not None, 'no overlay image'
+        assert (overlay.encoding, overlay.width, overlay.height) == ('bgr8', 224, 224)
+        pixels = np.frombuffer(bytes(overlay.data), np.uint8)
+        # The model input of a uniform frame, under a few lines of text.
+        assert abs(int(np.median(pixels)) - gray) <= 3
+        assert pixels.max() > gray + 20 or pixels.min() < gray - 20, 'no annotation drawn'
+    finally:
+        client.set_parameters({'publish_overlay': False})
 
 
 def dynamic_parameters(client: ScenarioClient) -> None:
@@ -366,7 +402,8 @@ BASE = {'engine': 'fake', 'model': 'RepViT_m0_9', 'threads': 2, 'top_k': 3,
 #: setup name -> (parameters on top of config/classifier.yaml, scenarios run against that node)
 SETUPS = {
     'raw': (dict(BASE), [classes_and_headers_per_encoding, top_k_sorted_softmax,
-                         reliable_publisher_heard, label_info_latched, dynamic_parameters,
+                         reliable_publisher_heard, label_info_latched, overlay_image,
+                         dynamic_parameters,
                          multi_camera, malformed_frames_dropped]),
     'compressed': (dict(BASE, image_transport='compressed', threads=1), [compressed_input]),
 }

@@ -12,7 +12,8 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""Large camera frames between processes (Fast DDS's 512 KB shared-memory segment).
+"""
+Large camera frames between processes (Fast DDS's 512 KB shared-memory segment).
 
 The node runs with default middleware settings, as on a robot; the camera is a separate process.
 With the large-frames profile on the camera's side every 1080p frame arrives; without it, frames

@@ -12,7 +12,8 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""Process-level node tests: the node runs as a subprocess, the tests talk to it over ROS 2.
+"""
+Process-level node tests: the node runs as a subprocess, the tests talk to it over ROS 2.
 
 The scenarios are those of scenarios.py, which the launch_testing tests run too; here the node
 is started the way classify.launch.py starts it (config/classifier.yaml, then the scenario's
@@ -93,8 +94,10 @@ def test_clean_exit_while_workers_busy(signum, client, tmp_path):
         'missing-labels', 'missing-model-file'])
 def test_bad_configuration_exits_with_one_line(args, expected):
     node = NodeProcess(None, '-p', 'engine:=fake', *args)
-    code = node.process.wait(START_TIMEOUT_S)
-    node.stop()
+    try:
+        code = node.process.wait(START_TIMEOUT_S)
+    finally:
+        node.stop()
     assert code == 1, node.output
     errors = [line for line in node.lines if line.startswith('rdk_classifier: ')]
     assert len(errors) == 1 and expected in errors[0], node.output

@@ -12,7 +12,8 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""Inference engines behind one small interface (see base.Engine).
+"""
+Inference engines behind one small interface (see base.Engine).
 
 ``create_engine(EngineSpec(kind, model_path, options))`` builds one; each backend module is
 imported only when used, so a PC never needs pyeasy_dnn and the board never needs onnxruntime.

@@ -12,19 +12,24 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""The fake engine: deterministic results from the image content, for tests and simulation.
+"""
+The fake engine: deterministic results from the image content, for tests and simulation.
 
 Rule (tests compute expectations from it): the class of a frame is
 ``floor(mean luma * num_classes / 256)`` and the logits are ``-|i - class|``, so the ranking of
 every class is known. Options simulate an accelerator: ``latency_ms`` per forward, ``hold_gil``
-to hold the GIL for that time as pyeasy_dnn does (without burning a core), ``device_fps`` to let
-only one forward at a time use the simulated device for 1 / device_fps seconds (shared by the
-workers of one node, like the single BPU), and fault injection (``fail_every``, ``hang_every``).
+to hold the GIL for that time as pyeasy_dnn does (without burning a core), ``device_fps`` to
+share one simulated device among the workers of a node, like the single BPU (each forward ends
+with 1 / device_fps seconds on the device, reserved on a timeline that all workers share, so the
+device serves exactly device_fps forwards a second however the sleeps overshoot), and fault
+injection (``fail_every``, ``hang_every``).
 """
 
 import ctypes
 import fcntl
 import os
+import struct
+import sys
 import tempfile
 import time
 from typing import Any, Mapping
@@ -49,6 +54,7 @@ def _usleep_holding_gil(microseconds: int) -> None:
 
 
 _LIBC = ctypes.PyDLL(None)
+_PR_SET_TIMERSLACK = 29
 
 
 class FakeEngine(Engine):
@@ -78,15 +84,19 @@ class FakeEngine(Engine):
         self._hang_s = float(settings['hang_s'])
         self._calls = 0
         self._device = None
+        if self._latency_s and sys.platform.startswith('linux'):
+            # Sleep as exactly as the kernel allows (the default slack adds ~50 us a sleep).
+            _LIBC.prctl(_PR_SET_TIMERSLACK, 1)
         if self._device_s:
             # One lock file per node (the workers' parent): one simulated device per node.
             path = os.path.join(tempfile.gettempdir(), 'rdk_classifier_fake_device_%d.lock'
                                 % os.getppid())
-            self._device = open(path, 'a+b')
+            self._device = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
         self._classes = np.arange(self.num_classes, dtype=np.float32)
 
     def infer(self, nv12: np.ndarray) -> np.ndarray:
         """Return the rule's logits after the simulated latency; inject faults when asked."""
+        started = time.monotonic()
         self.check_input(nv12)
         self._calls += 1
         if self._fail_every and self._calls % self._fail_every == 0:
@@ -94,15 +104,27 @@ class FakeEngine(Engine):
                               % (self._calls, self._fail_every))
         if self._hang_every and self._calls % self._hang_every == 0:
             time.sleep(self._hang_s)
-        self._wait(self._latency_s - self._device_s)
-        if self._device is not None:
-            fcntl.flock(self._device, fcntl.LOCK_EX)
-            try:
-                self._wait(self._device_s)
-            finally:
-                fcntl.flock(self._device, fcntl.LOCK_UN)
         winner = fake_class(nv12, self.input_width, self.input_height, self.num_classes)
-        return -np.abs(self._classes - winner)
+        logits = -np.abs(self._classes - winner)
+        # The forward lasts latency_ms from its start, or until its turn on the shared device ends.
+        ends = started + self._latency_s
+        if self._device is not None:
+            ends = self._reserve_device(ends)
+        self._wait(ends - time.monotonic())
+        return logits
+
+    def _reserve_device(self, ends: float) -> float:
+        """Book the device for the last 1 / device_fps s of the forward; return when it ends."""
+        fd = self._device
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            stored = os.pread(fd, 8, 0)
+            free_at = struct.unpack('d', stored)[0] if len(stored) == 8 else 0.0
+            ends = max(ends, free_at + self._device_s)
+            os.pwrite(fd, struct.pack('d', ends), 0)
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+        return ends
 
     def _wait(self, seconds: float) -> None:
         if seconds <= 0:
@@ -115,5 +137,5 @@ class FakeEngine(Engine):
     def close(self) -> None:
         """Release the device lock file."""
         if self._device is not None:
-            self._device.close()
+            os.close(self._device)
             self._device = None

@@ -12,7 +12,8 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""The hobot_dnn engine: .bin models on the RDK X5 BPU through pyeasy_dnn.
+"""
+The hobot_dnn engine: .bin models on the RDK X5 BPU through pyeasy_dnn.
 
 pyeasy_dnn holds the GIL for the whole forward and a loaded model must not be shared between
 threads, so each worker process loads its own (see rdk_classifier.pipeline). Output buffers
@@ -39,7 +40,7 @@ def import_pyeasy_dnn():
             return importlib.import_module(name)
         except ImportError as exc:
             errors.append('%s (%s)' % (name, exc))
-    raise EngineError('the hobot_dnn engine needs the board\'s pyeasy_dnn (hobot_dnn or '
+    raise EngineError("the hobot_dnn engine needs the board's pyeasy_dnn (hobot_dnn or "
                       'hobot_dnn_rdkx5 Python package, part of the RDK OS image); not importable '
                       'here: %s. On a PC use engine:=onnxruntime' % '; '.join(errors))
 
@@ -65,7 +66,7 @@ class HobotDnnEngine(Engine):
         self._model = models[0]
         tensor_type = str(_property(self._model.inputs[0], 'tensor_type')).upper()
         if 'NV12' not in tensor_type:
-            raise EngineError('%s takes %s input; rdk_classifier feeds NV12 models (the zoo\'s '
+            raise EngineError("%s takes %s input; rdk_classifier feeds NV12 models (the zoo's "
                               '*_nv12.bin files)' % (model_path, tensor_type))
         layout = str(_property(self._model.inputs[0], 'layout')).upper()
         shape = tuple(_property(self._model.inputs[0], 'shape'))

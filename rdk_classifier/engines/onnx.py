@@ -12,7 +12,8 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""The onnxruntime engine: the zoo's float .onnx models on a PC.
+"""
+The onnxruntime engine: the zoo's float .onnx models on a PC.
 
 The zoo's float models take ``data``, 1x3xHxW float32 RGB normalized with the zoo's mean and
 std; per-model values come from the catalog (EfficientNet-Lite: mean 127, std 128). The engine
