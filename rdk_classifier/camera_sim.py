@@ -41,8 +41,9 @@ LARGE_FRAMES_PROFILE = 'fastdds_large_frames.xml'
 def use_large_frames_profile() -> str:
     """Make this process publish through the large-frames profile; call before rclpy.init."""
     profile = str(package_config_path(LARGE_FRAMES_PROFILE))
-    os.environ['FASTDDS_DEFAULT_PROFILES_FILE'] = profile  # Fast DDS 2.10+ (Jazzy and newer)
-    os.environ['FASTRTPS_DEFAULT_PROFILES_FILE'] = profile  # Humble
+    os.environ['FASTDDS_DEFAULT_PROFILES_FILE'] = profile
+    if os.environ.get('ROS_DISTRO') == 'humble':  # its Fast DDS 2.6 reads the older name
+        os.environ['FASTRTPS_DEFAULT_PROFILES_FILE'] = profile
     return profile
 
 

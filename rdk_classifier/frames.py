@@ -49,15 +49,10 @@ _PACKED = {
     'rgba8': (4, cv2.COLOR_RGBA2YUV_I420),
     'mono8': (1, None),
 }
-# 4:2:2 encodings -> cvtColor code to BGR; ROS's 'yuv422' is UYVY.
-_YUV422 = {
-    'yuv422_yuy2': cv2.COLOR_YUV2BGR_YUY2,
-    'yuyv': cv2.COLOR_YUV2BGR_YUY2,
-    'yuv422': cv2.COLOR_YUV2BGR_UYVY,
-    'uyvy': cv2.COLOR_YUV2BGR_UYVY,
-}
+# Packed 4:2:2 encodings; ROS's 'yuv422' is UYVY.
+_YUV422 = ('yuv422_yuy2', 'yuyv', 'yuv422', 'uyvy')
 _SEMIPLANAR = ('nv12', 'nv21')
-RAW_ENCODINGS = tuple(_PACKED) + tuple(_YUV422) + _SEMIPLANAR
+RAW_ENCODINGS = tuple(_PACKED) + _YUV422 + _SEMIPLANAR
 
 
 def _gray_to_luma_table() -> np.ndarray:
@@ -136,10 +131,8 @@ class NV12Converter:
         if name in _SEMIPLANAR:
             self._from_semiplanar(buffer, width, height, step, name == 'nv21', out)
         elif name in _YUV422:
-            image = self._packed_view(buffer, width, height, step, 2, name)
-            x0, y0, x1, y1 = self._roi(width, height, align=2)
-            bgr = cv2.cvtColor(np.ascontiguousarray(image[y0:y1, x0:x1]), _YUV422[name])
-            self._from_packed(bgr, cv2.COLOR_BGR2YUV_I420, out)
+            self._from_yuv422(self._packed_view(buffer, width, height, step, 2, name),
+                              name in ('yuv422_yuy2', 'yuyv'), out)
         else:
             channels, code = _PACKED[name]
             image = self._packed_view(buffer, width, height, step, channels, name)
@@ -232,6 +225,40 @@ class NV12Converter:
                 dst=out[:luma].reshape(self.height, self.width))
         out[luma:] = 128
 
+    def _from_yuv422(self, image: np.ndarray, luma_first: bool, out: np.ndarray) -> None:
+        """Resize the Y samples and the U/V pairs of a packed 4:2:2 frame directly."""
+        height, width = image.shape[:2]
+        x0, y0, x1, y1 = self._roi(width, height, align=2)
+        roi = image[y0:y1, x0:x1]
+        # Resizing the packed pixels as 2- and 4-channel images reads them in place; picking
+        # the Y or U/V channels out first would copy the whole frame into strided planes.
+        x, y, w, h = box = self._fit(x1 - x0, y1 - y0)
+        luma = self.width * self.height
+        luma_out = out[:luma].reshape(self.height, self.width)
+        chroma_out = out[luma:].reshape(self.height // 2, self.width // 2, 2)
+        if (w, h) != (self.width, self.height):
+            luma_out[...] = self._pad_luma
+            chroma_out[...] = 128
+        luma_out[y:y + h, x:x + w] = cv2.resize(
+            roi, (w, h), interpolation=cv2.INTER_LINEAR)[..., 0 if luma_first else 1]
+        quads = roi.reshape(y1 - y0, (x1 - x0) // 2, 4)
+        chroma = cv2.resize(quads, (w // 2, h // 2), interpolation=cv2.INTER_LINEAR)
+        chroma_out[y // 2:(y + h) // 2, x // 2:(x + w) // 2] = \
+            chroma[..., 1::2] if luma_first else chroma[..., 0::2]
+
+    def _resize_planes(self, luma_in: np.ndarray, chroma_in: np.ndarray,
+                       out: np.ndarray) -> None:
+        """Resize a luma plane and an interleaved UV plane into ``out`` (NV12)."""
+        x, y, w, h = box = self._fit(luma_in.shape[1], luma_in.shape[0])
+        luma = self.width * self.height
+        luma_out = out[:luma].reshape(self.height, self.width)
+        chroma_out = out[luma:].reshape(self.height // 2, self.width // 2, 2)
+        if (w, h) != (self.width, self.height):
+            luma_out[...] = self._pad_luma
+            chroma_out[...] = 128
+        _resize_into(luma_in, luma_out, box)
+        _resize_into(chroma_in, chroma_out, (x // 2, y // 2, w // 2, h // 2))
+
     def _from_semiplanar(self, buffer: np.ndarray, width: int, height: int, step: int,
                          swap_uv: bool, out: np.ndarray) -> None:
         name = 'nv21' if swap_uv else 'nv12'
@@ -247,19 +274,11 @@ class NV12Converter:
         luma_in = planes[:height, :width]
         chroma_in = planes[height:, :width].reshape(height // 2, width // 2, 2)
         x0, y0, x1, y1 = self._roi(width, height, align=2)
-        x, y, w, h = box = self._fit(x1 - x0, y1 - y0)
-        luma = self.width * self.height
-        luma_out = out[:luma].reshape(self.height, self.width)
-        chroma_out = out[luma:].reshape(self.height // 2, self.width // 2, 2)
-        if (w, h) != (self.width, self.height):
-            luma_out[...] = self._pad_luma
-            chroma_out[...] = 128
-        _resize_into(luma_in[y0:y1, x0:x1], luma_out, box)
-        chroma_box = (x // 2, y // 2, w // 2, h // 2)
-        chroma_roi = chroma_in[y0 // 2:y1 // 2, x0 // 2:x1 // 2]
-        if swap_uv:
-            chroma_roi = chroma_roi[..., ::-1]
-        _resize_into(chroma_roi, chroma_out, chroma_box)
+        self._resize_planes(luma_in[y0:y1, x0:x1],
+                            chroma_in[y0 // 2:y1 // 2, x0 // 2:x1 // 2], out)
+        if swap_uv:  # on the small output: swapping the source would copy all of it
+            chroma = out[self.width * self.height:].reshape(-1, 2)
+            chroma[...] = chroma[:, ::-1].copy()
 
 
 def _resize_into(src: np.ndarray, target: np.ndarray, box: Tuple[int, int, int, int]) -> None:

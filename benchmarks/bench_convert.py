@@ -1,0 +1,131 @@
+# Copyright 2026 rdk_classifier developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+Frame conversion speed: every encoding at 640x480, 1280x720 and 1920x1080 to 224x224 NV12.
+
+Compared, in the same run, with the RDK Model Zoo samples' conversion (BGR -> cv2.resize to
+224x224 -> cv2.cvtColor BGR2YUV_I420 -> interleave U and V with numpy). Frames are real photos
+scaled to each size (synthetic gradients where ../shared/imagenet-sample is absent).
+
+    .venv/bin/python benchmarks/bench_convert.py [--runs 300]
+"""
+
+import argparse
+from pathlib import Path
+import sys
+import time
+from typing import Callable, List, Optional
+
+import cv2
+import numpy as np
+from rdk_classifier.camera_sim import encode
+from rdk_classifier.frames import NV12Converter
+
+SIZES = ((640, 480), (1280, 720), (1920, 1080))
+ENCODINGS = ('bgr8', 'rgb8', 'bgra8', 'mono8', 'nv12', 'nv21', 'yuyv', 'uyvy')
+SAMPLES = Path(__file__).resolve().parents[2] / 'shared' / 'imagenet-sample' / 'images'
+
+
+def zoo_bgr_to_nv12(bgr: np.ndarray) -> np.ndarray:
+    """Convert as the zoo samples do (their bgr2nv12 helper)."""
+    resized = cv2.resize(bgr, (224, 224))
+    height, width = resized.shape[:2]
+    area = height * width
+    yuv420p = cv2.cvtColor(resized, cv2.COLOR_BGR2YUV_I420).reshape((area * 3 // 2,))
+    y = yuv420p[:area]
+    uv_planar = yuv420p[area:].reshape((2, area // 4))
+    uv_packed = uv_planar.transpose((1, 0)).reshape((area // 2,))
+    nv12 = np.zeros_like(yuv420p)
+    nv12[:area] = y
+    nv12[area:] = uv_packed
+    return nv12
+
+
+def photo(width: int, height: int) -> np.ndarray:
+    """Return a BGR photo scaled to width x height."""
+    paths = sorted(SAMPLES.glob('*.JPEG'))
+    if paths:
+        image = cv2.imread(str(paths[0]), cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION)
+        return cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA)
+    x, y = np.meshgrid(np.linspace(0, 255, width), np.linspace(0, 255, height))
+    return np.dstack([x, y, (x + y) / 2]).astype(np.uint8)
+
+
+def frame(bgr: np.ndarray, encoding: str) -> tuple:
+    """Return (data bytes, step) of ``bgr`` in ``encoding``."""
+    height, width = bgr.shape[:2]
+    if encoding in ('bgr8', 'rgb8', 'mono8', 'nv12'):
+        return encode(bgr, encoding)
+    if encoding == 'bgra8':
+        return cv2.cvtColor(bgr, cv2.COLOR_BGR2BGRA).tobytes(), width * 4
+    if encoding == 'nv21':
+        data, step = encode(bgr, 'nv12')
+        nv21 = np.frombuffer(data, np.uint8).copy()
+        chroma = nv21[width * height:].reshape(-1, 2)
+        chroma[:] = chroma[:, ::-1]
+        return nv21.tobytes(), step
+    yuv = cv2.cvtColor(bgr, cv2.COLOR_BGR2YUV)
+    y, u, v = yuv[..., 0], yuv[:, 0::2, 1], yuv[:, 0::2, 2]
+    packed = np.empty((height, width * 2), np.uint8)
+    if encoding == 'yuyv':
+        packed[:, 0::2], packed[:, 1::4], packed[:, 3::4] = y, u, v
+    else:  # uyvy
+        packed[:, 1::2], packed[:, 0::4], packed[:, 2::4] = y, u, v
+    return packed.tobytes(), width * 2
+
+
+def median_us(function: Callable[[], object], runs: int) -> float:
+    """Return the median time of ``function`` in microseconds, after a warm-up."""
+    for _ in range(max(5, runs // 10)):
+        function()
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - start)
+    return float(np.median(times)) * 1e6
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    """Print the table; exit 0 (targets are reported, not enforced)."""
+    parser = argparse.ArgumentParser(description=__doc__.strip().split('\n\n')[0])
+    parser.add_argument('--runs', type=int, default=300)
+    args = parser.parse_args(argv)
+    converter = NV12Converter(224, 224, 'center_crop')
+    out = np.empty(converter.nbytes, np.uint8)
+    print('| source | encoding | rdk_classifier us | zoo function us (bgr8) | ratio |')
+    print('|---|---|---|---|---|')
+    figures = {}
+    for width, height in SIZES:
+        bgr = photo(width, height)
+        zoo = median_us(lambda: zoo_bgr_to_nv12(bgr), args.runs)
+        for encoding in ENCODINGS:
+            data, step = frame(bgr, encoding)
+            ours = median_us(lambda: converter.from_raw(data, width, height, step, encoding,
+                                                        out=out), args.runs)
+            figures[(width, height, encoding)] = (ours, zoo)
+            print('| %dx%d | %s | %.0f | %.0f | %.2fx |'
+                  % (width, height, encoding, ours, zoo, ours / zoo))
+    ours, zoo = figures[(640, 480, 'bgr8')]
+    print('\n640x480 bgr8 -> 224 center-crop NV12: %.2fx the zoo function (target <= 0.65x): %s'
+          % (ours / zoo, 'PASS' if ours / zoo <= 0.65 else 'MISS'))
+    ours = figures[(1920, 1080, 'nv12')][0]
+    print('1920x1080 nv12: %.0f us (target <= 150 us): %s'
+          % (ours, 'PASS' if ours <= 150 else 'MISS'))
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
