@@ -29,6 +29,7 @@ setup(
             'classifier_node = rdk_classifier.node:main',
             'camera_sim = rdk_classifier.camera_sim:main',
             'demo = rdk_classifier.demo:main',
+            'export_onnx = rdk_classifier.export_onnx:main',
         ],
     },
 )

@@ -14,18 +14,29 @@ build_dir=$repo/.build
 
 inputs=(
   "$repo/tools/setup_env.sh" "$repo/requirements/ros.txt" "$repo/requirements/python.txt"
+  "$repo/requirements/export.txt"
   "$repo/setup.py" "$repo/package.xml"
 )
 mapfile -t interface_files < <(find "$repo/dev_interfaces" -type f | sort)
 stamp=$(cat "${inputs[@]}" "${interface_files[@]}" | sha256sum | cut -d' ' -f1)
+ensure_default_model() {
+  # The embedded default model, exported once into the model cache where the node looks.
+  local model
+  model=$("$venv/bin/python" -c 'from rdk_classifier.catalog import default_cache_dir
+print(default_cache_dir() / "models" / "EfficientNet_Lite0.onnx")')
+  [[ -f $model ]] || "$venv/bin/python" -m rdk_classifier.export_onnx EfficientNet_Lite0
+}
+
 if [[ -f $venv/.rdk_setup_stamp && $(cat "$venv/.rdk_setup_stamp") == "$stamp" ]]; then
+  ensure_default_model
   exit 0
 fi
 
 echo "setup: creating the development environment in $venv (a few minutes the first time)"
 [[ -x $venv/bin/python ]] || "$python" -m venv "$venv"
 pip=("$venv/bin/python" -m pip --disable-pip-version-check -q)
-"${pip[@]}" install -r "$repo/requirements/ros.txt" -r "$repo/requirements/python.txt"
+"${pip[@]}" install -r "$repo/requirements/ros.txt" -r "$repo/requirements/python.txt" \
+  -r "$repo/requirements/export.txt"
 
 # The wheels' cmake exports name the include directories of the container they
 # were built in; point them at this interpreter's headers and numpy.
@@ -47,5 +58,6 @@ cmake -S "$repo/dev_interfaces/vision_msgs" -B "$build_dir/vision_msgs" \
   || { tail -n 30 "$build_dir/vision_msgs.log"; echo "setup: vision_msgs build failed, log: $build_dir/vision_msgs.log" >&2; exit 1; }
 
 "${pip[@]}" install --no-deps --no-build-isolation -e "$repo"
+ensure_default_model
 echo "$stamp" >"$venv/.rdk_setup_stamp"
 echo "setup: done"
