@@ -232,7 +232,7 @@ class NV12Converter:
         roi = image[y0:y1, x0:x1]
         # Resizing the packed pixels as 2- and 4-channel images reads them in place; picking
         # the Y or U/V channels out first would copy the whole frame into strided planes.
-        x, y, w, h = box = self._fit(x1 - x0, y1 - y0)
+        x, y, w, h = self._fit(x1 - x0, y1 - y0)
         luma = self.width * self.height
         luma_out = out[:luma].reshape(self.height, self.width)
         chroma_out = out[luma:].reshape(self.height // 2, self.width // 2, 2)
