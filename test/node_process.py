@@ -12,7 +12,11 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""The classifier node as a subprocess, started the way classify.launch.py starts it."""
+"""
+The classifier node as a subprocess, started the way classify.launch.py starts it.
+
+Like the launch file, it passes one params file (config/classifier.yaml unless given).
+"""
 
 from pathlib import Path
 import signal
@@ -48,10 +52,8 @@ class NodeProcess:
     """The classifier node as a subprocess, with its output collected."""
 
     def __init__(self, params_file: Optional[str] = None, *ros_args: str) -> None:
-        command = [sys.executable, '-m', 'rdk_classifier.node', '--ros-args',
-                   '--params-file', str(package_config_path('classifier.yaml'))]
-        if params_file:
-            command += ['--params-file', params_file]
+        command = [sys.executable, '-m', 'rdk_classifier.node', '--ros-args', '--params-file',
+                   params_file or str(package_config_path('classifier.yaml'))]
         command += list(ros_args)
         self.process = subprocess.Popen(command, stdout=subprocess.PIPE,
                                         stderr=subprocess.STDOUT, text=True)

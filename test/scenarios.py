@@ -19,8 +19,8 @@ Write a scenario once, run it under both harnesses:
 
 - ``SETUPS`` maps a setup name to the ROS parameters the node is started with (on top of
   config/classifier.yaml) and the scenarios that run against that node. ``write_params_file``
-  writes those parameters as a params file: test_node_process.py passes it to the node it starts
-  as a subprocess, the launch tests pass it to classify.launch.py as ``params_file``.
+  writes the merged parameters as one params file: test_node_process.py passes it to the node
+  it starts as a subprocess, the launch tests to classify.launch.py as ``params_file``.
 - A scenario is a function ``scenario(client)`` taking a :class:`ScenarioClient`: an rclpy node
   of the test's own, spinning in a background thread, that publishes frames and collects what the
   classifier publishes. Scenarios assert with plain ``assert``.
@@ -45,7 +45,7 @@ from rclpy.executors import SingleThreadedExecutor
 from rclpy.qos import (DurabilityPolicy, qos_profile_sensor_data, QoSProfile,
                        ReliabilityPolicy)
 from rclpy.time import Time
-from rdk_classifier.catalog import load_labels
+from rdk_classifier.catalog import load_labels, package_config_path
 from sensor_msgs.msg import CompressedImage, Image
 from vision_msgs.msg import Classification, LabelInfo, VisionInfo
 import yaml
@@ -410,7 +410,9 @@ SETUPS = {
 
 
 def write_params_file(setup: str, path: str) -> str:
-    """Write the parameters of ``setup`` as a ROS params file; return its path."""
+    """Write config/classifier.yaml with the parameters of ``setup`` over it; return the path."""
+    with open(package_config_path('classifier.yaml'), encoding='utf-8') as stream:
+        defaults = yaml.safe_load(stream)['/**']['ros__parameters']
     with open(path, 'w', encoding='utf-8') as stream:
-        yaml.safe_dump({'/**': {'ros__parameters': SETUPS[setup][0]}}, stream)
+        yaml.safe_dump({'/**': {'ros__parameters': dict(defaults, **SETUPS[setup][0])}}, stream)
     return path
