@@ -23,7 +23,9 @@ setup(
     maintainer_email='rdk-classifier@example.com',
     description='ROS 2 image classification node for the RDK Model Zoo classifiers.',
     license='Apache-2.0',
+    # colcon picks pytest from either: tests_require (Humble's setuptools) or extras_require.
     tests_require=['pytest'],
+    extras_require={'test': ['pytest']},
     entry_points={
         'console_scripts': [
             'classifier_node = rdk_classifier.node:main',

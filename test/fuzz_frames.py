@@ -1,0 +1,56 @@
+# Copyright 2026 rdk_classifier developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+Random camera frames, good and malformed, for fuzzing the running node.
+
+``random_frame(rng)`` returns a sensor_msgs/Image-like tuple; whether the node must accept it is
+decided here independently of the package: by the sizes each encoding needs.
+"""
+
+from typing import NamedTuple
+
+import numpy as np
+
+BYTES_PER_PIXEL = {'bgr8': 3, 'rgb8': 3, 'bgra8': 4, 'rgba8': 4, 'mono8': 1, 'yuyv': 2,
+                   'uyvy': 2, 'nv12': 1, 'nv21': 1}
+UNKNOWN = ('bgr9', 'bayer_rggb8', '16UC1', '', 'jpeg', 'NV12 ')
+
+
+class RandomFrame(NamedTuple):
+    """One fuzz frame and whether a correct node classifies it."""
+
+    encoding: str
+    width: int
+    height: int
+    step: int
+    data: bytes
+    valid: bool
+
+
+def random_frame(rng: np.random.Generator, max_side: int = 96) -> RandomFrame:
+    """Draw a frame: about half are valid, the rest break one rule."""
+    encoding = str(rng.choice(list(BYTES_PER_PIXEL) + list(UNKNOWN)))
+    width, height = (int(v) for v in rng.integers(0, max_side + 1, 2))
+    known = encoding in BYTES_PER_PIXEL
+    row = width * BYTES_PER_PIXEL.get(encoding, 1)
+    step = max(0, row + int(rng.choice([0, 0, 0, 4, -1, -4])))
+    rows = height * 3 // 2 if encoding in ('nv12', 'nv21') else height
+    size = max(0, rows * step + int(rng.choice([0, 0, 7, -1, -step - 1])))
+    data = rng.integers(0, 256, size, dtype=np.uint8).tobytes()
+    even = (width % 2 == 0 and height % 2 == 0) if encoding in ('nv12', 'nv21') else \
+        (width % 2 == 0 if encoding in ('yuyv', 'uyvy') else True)
+    valid = (known and width > 0 and height > 0 and step >= row and size >= rows * step
+             and even)
+    return RandomFrame(encoding, width, height, step, data, valid)

@@ -1,0 +1,143 @@
+# Copyright 2026 rdk_classifier developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+Reliability of the running node: fuzzed frames, engine faults, worker crashes, bad models.
+
+A malformed frame is counted and dropped and the next good frame is classified; an engine that
+raises, hangs or dies costs only its frame.
+"""
+
+import os
+import signal
+import time
+
+from fuzz_frames import random_frame
+from node_process import children_of, NodeProcess, START_TIMEOUT_S
+import numpy as np
+import pytest
+import scenarios
+from sensor_msgs.msg import Image
+
+pytestmark = pytest.mark.ros
+
+TOPIC = '/fuzz/cam/image_raw'
+FUZZ_FRAMES = 300
+
+
+def start(*params: str) -> NodeProcess:
+    args = ['-p', 'engine:=fake', '-p', 'image_topics:=[%s]' % TOPIC]
+    for param in params:
+        args += ['-p', param]
+    node = NodeProcess(None, *args)
+    node.wait_for_line('classifying')
+    return node
+
+
+def counters(client, **wanted) -> dict:
+    """Wait until the camera's /diagnostics counters reach ``wanted``; return them all."""
+    inbox = client.inbox('/diagnostics', scenarios.DiagnosticArray, 10)
+
+    def values(array):
+        for status in array.status:
+            if status.name.endswith(' ' + TOPIC):
+                return {kv.key: kv.value for kv in status.values}
+        return None
+
+    def reached(array):
+        found = values(array)
+        return found is not None and all(int(found[k]) >= v for k, v in wanted.items())
+    return values(client.wait_for(inbox, reached, 30.0, 'counters %s' % wanted))
+
+
+def test_fuzzed_frames_are_counted_and_the_node_keeps_classifying(client):
+    node = start('threads:=1')
+    try:
+        rng = np.random.default_rng(2026)
+        publisher = client.publisher(TOPIC, Image, scenarios.RELIABLE)
+        frames = [random_frame(rng) for _ in range(FUZZ_FRAMES)]
+        # A first good frame proves the subscription matched before counting starts.
+        data, step, _ = scenarios.uniform_frame('bgr8', 100)
+        client.classify(TOPIC, client.raw_image('bgr8', data, 64, 48, step), qos=scenarios.RELIABLE)
+        for frame in frames:
+            publisher.publish(client.raw_image(frame.encoding, frame.data, frame.width,
+                                               frame.height, frame.step))
+            time.sleep(0.01)  # slower than the node, so no frame is replaced while waiting
+        bad = sum(not f.valid for f in frames)
+        found = counters(client, received=FUZZ_FRAMES + 1, dropped_bad=bad)
+        assert int(found['dropped_bad']) == bad
+        assert int(found['published']) == FUZZ_FRAMES + 1 - bad
+        result = client.classify(TOPIC, client.raw_image('bgr8', data, 64, 48, step))
+        assert result.results[0].class_id == str(scenarios.expected_class(scenarios.luma(100)))
+        assert node.process.poll() is None
+    finally:
+        assert node.stop() == 0, node.output
+
+
+@pytest.mark.parametrize('params, worker_restarts', [
+    (('fake.fail_every:=3',), 0),
+    (('fake.hang_every:=3', 'infer_timeout_ms:=300'), 1),
+], ids=['forward-raises', 'forward-hangs'])
+def test_engine_faults_cost_only_their_frame(client, params, worker_restarts):
+    node = start('threads:=1', *params)
+    try:
+        for index in range(6):
+            gray = 40 + 30 * index
+            data, step, y = scenarios.uniform_frame('bgr8', gray)
+            msg = client.raw_image('bgr8', data, 64, 48, step)
+            if index == 2:  # the third forward fails
+                client.no_classification(TOPIC, msg, wait=0.2)
+                continue
+            result = client.classify(TOPIC, msg)
+            assert result.results[0].class_id == str(scenarios.expected_class(y))
+        found = counters(client, dropped_engine=1)
+        assert int(found['worker_restarts']) >= worker_restarts
+    finally:
+        assert node.stop() == 0, node.output
+
+
+def test_a_killed_worker_is_restarted(client):
+    node = start('threads:=2')
+    try:
+        data, step, y = scenarios.uniform_frame('bgr8', 77)
+        client.classify(TOPIC, client.raw_image('bgr8', data, 64, 48, step))
+        workers = children_of(node.process.pid)
+        for pid in workers:
+            if b'spawn_main' in open('/proc/%d/cmdline' % pid, 'rb').read():
+                os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + START_TIMEOUT_S
+        classified = 0
+        while classified < 3 and time.monotonic() < deadline:
+            result = client.classify(TOPIC, client.raw_image('bgr8', data, 64, 48, step))
+            assert result.results[0].class_id == str(scenarios.expected_class(y))
+            classified += 1
+        assert classified == 3
+        assert int(counters(client, worker_restarts=1)['worker_restarts']) >= 1
+    finally:
+        assert node.stop() == 0, node.output
+
+
+@pytest.mark.parametrize('content, expected', [
+    (b'', 'model.onnx'), (b'\x08\x07garbage', 'model.onnx'), (None, 'engine:=hobot_dnn')],
+    ids=['empty', 'truncated', 'wrong-kind'])
+def test_bad_model_files_stop_start_up_with_one_line(tmp_path, content, expected):
+    model = tmp_path / ('model.onnx' if content is not None else 'model.bin')
+    model.write_bytes(content or b'bin')
+    node = NodeProcess(None, '-p', 'engine:=onnxruntime', '-p', 'model:=%s' % model)
+    try:
+        code = node.process.wait(START_TIMEOUT_S)
+    finally:
+        node.stop()
+    errors = [line for line in node.lines if line.startswith('rdk_classifier: ')]
+    assert code == 1 and len(errors) == 1 and expected in errors[0], node.output
