@@ -31,6 +31,8 @@ setup(
             'classifier_node = rdk_classifier.node:main',
             'camera_sim = rdk_classifier.camera_sim:main',
             'demo = rdk_classifier.demo:main',
+            'download = rdk_classifier.download:main',
+            'evaluate = rdk_classifier.evaluate:main',
             'export_onnx = rdk_classifier.export_onnx:main',
         ],
     },

@@ -69,7 +69,8 @@ def test_fuzzed_frames_are_counted_and_the_node_keeps_classifying(client):
         frames = [random_frame(rng) for _ in range(FUZZ_FRAMES)]
         # A first good frame proves the subscription matched before counting starts.
         data, step, _ = scenarios.uniform_frame('bgr8', 100)
-        client.classify(TOPIC, client.raw_image('bgr8', data, 64, 48, step), qos=scenarios.RELIABLE)
+        client.classify(TOPIC, client.raw_image('bgr8', data, 64, 48, step),
+                        qos=scenarios.RELIABLE)
         for frame in frames:
             publisher.publish(client.raw_image(frame.encoding, frame.data, frame.width,
                                                frame.height, frame.step))
