@@ -41,6 +41,7 @@ from typing import List, Optional, Sequence
 
 import numpy as np
 import rclpy
+from rclpy.executors import SingleThreadedExecutor
 from rclpy.qos import qos_profile_sensor_data
 from rdk_classifier.catalog import load_catalog, package_config_path
 from sensor_msgs.msg import Image
@@ -58,7 +59,9 @@ class Listener:
         self.node = rclpy.create_node('bench_listener')
         self.arrivals: 'queue.Queue[tuple]' = queue.Queue()
         self.node.create_subscription(Classification, RESULTS, self._on_result, 100)
-        self._thread = threading.Thread(target=rclpy.spin, args=(self.node,), daemon=True)
+        self._executor = SingleThreadedExecutor()
+        self._executor.add_node(self.node)
+        self._thread = threading.Thread(target=self._executor.spin, daemon=True)
         self._thread.start()
 
     def _on_result(self, msg: Classification) -> None:
@@ -73,8 +76,10 @@ class Listener:
         return items
 
     def close(self) -> None:
-        rclpy.shutdown()
+        self._executor.shutdown()
         self._thread.join(5.0)
+        self.node.destroy_node()
+        rclpy.shutdown()
 
 
 def start_node(*params: str) -> subprocess.Popen:

@@ -95,6 +95,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         use_large_frames_profile()
 
     import rclpy
+    from rclpy.executors import ExternalShutdownException
     from rclpy.qos import qos_profile_sensor_data, QoSProfile, ReliabilityPolicy
     from sensor_msgs.msg import Image
 
@@ -111,7 +112,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         period = 1.0 / args.rate
         next_time = time.monotonic()
         sent = 0
-        while args.count == 0 or sent < args.count:
+        while rclpy.ok() and (args.count == 0 or sent < args.count):
             data, step = next(source)
             msg = Image(height=args.height, width=args.width, encoding=args.encoding,
                         step=step, data=data)
@@ -122,7 +123,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             next_time += period
             time.sleep(max(0.0, next_time - time.monotonic()))
         print('camera_sim: sent %d frames' % sent, flush=True)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, ExternalShutdownException):
         pass
     finally:
         node.destroy_node()

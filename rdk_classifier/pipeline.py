@@ -37,6 +37,7 @@ unsafe) and die with the node (PR_SET_PDEATHSIG).
 """
 
 import ctypes
+from collections import deque
 from dataclasses import dataclass
 import multiprocessing
 from multiprocessing import shared_memory
@@ -45,7 +46,7 @@ import signal
 import sys
 import threading
 import time
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Deque, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -120,15 +121,18 @@ def _worker_main(spec: EngineSpec, conn: Connection) -> None:
         return
     conn.send(('ready', ModelShape(engine.input_height, engine.input_width, engine.num_classes)))
     shm = None
-    nv12 = None
+    inputs = []
     try:
         name = conn.recv()
         shm = shared_memory.SharedMemory(name=name)
-        nv12 = np.ndarray((engine.input_height * engine.input_width * 3 // 2,), np.uint8, shm.buf)
-        while conn.recv():
+        inputs = _input_views(shm, engine.input_height * engine.input_width * 3 // 2)
+        while True:
+            index = conn.recv()
+            if index is None:
+                break
             start = time.perf_counter()
             try:
-                logits = engine.infer(nv12)
+                logits = engine.infer(inputs[index])
             except Exception as exc:  # noqa: B902 - report engine faults, keep serving
                 conn.send(('error', '%s: %s' % (type(exc).__name__, exc)))
                 continue
@@ -136,14 +140,24 @@ def _worker_main(spec: EngineSpec, conn: Connection) -> None:
     except EOFError:
         pass  # the node closed the pipe
     finally:
-        del nv12
+        del inputs
         if shm is not None:
             shm.close()
         engine.close()
 
 
+def _input_views(shm: shared_memory.SharedMemory, nbytes: int) -> List[np.ndarray]:
+    """Return the two NV12 input buffers in a worker's shared memory."""
+    return [np.ndarray((nbytes,), np.uint8, shm.buf, offset=i * nbytes) for i in range(2)]
+
+
 class Worker:
-    """One worker process and the shared-memory buffer that carries its input frame."""
+    """
+    One worker process and the shared memory that carries its input frames.
+
+    There are two input buffers, so the lane can convert the next frame while the worker runs
+    the engine on the current one.
+    """
 
     def __init__(self, spec: EngineSpec, context: Any, shape: Optional[ModelShape] = None) -> None:
         self._spec = spec
@@ -152,7 +166,7 @@ class Worker:
         self._conn: Optional[Connection] = None
         self._shm: Optional[shared_memory.SharedMemory] = None
         self.shape = shape
-        self.input: Optional[np.ndarray] = None
+        self.inputs: List[np.ndarray] = []
         self.restarts = 0
 
     def start(self) -> ModelShape:
@@ -181,14 +195,14 @@ class Worker:
         self.shape = payload
         if self._shm is None:
             nbytes = payload.input_height * payload.input_width * 3 // 2
-            self._shm = shared_memory.SharedMemory(create=True, size=nbytes)
-            self.input = np.ndarray((nbytes,), np.uint8, self._shm.buf)
+            self._shm = shared_memory.SharedMemory(create=True, size=2 * nbytes)
+            self.inputs = _input_views(self._shm, nbytes)
         parent.send(self._shm.name)
         return payload
 
-    def submit(self) -> None:
+    def submit(self, index: int) -> None:
         """
-        Start the engine on the frame in ``self.input``; :meth:`collect` returns the result.
+        Start the engine on the frame in ``self.inputs[index]``; :meth:`collect` returns it.
 
         Raises EngineError when no worker can be started and WorkerFailure when the worker
         had died (it is restarted before this returns).
@@ -196,7 +210,7 @@ class Worker:
         if self._process is None:
             self.start()  # an earlier restart failed to load the model: try again
         try:
-            self._conn.send(True)
+            self._conn.send(index)
         except OSError as exc:
             self.restart()
             raise WorkerFailure('worker process died (exit code %s); restarted'
@@ -247,13 +261,13 @@ class Worker:
         """Ask the process to exit, kill it if it does not, and free the input buffer."""
         if self._conn is not None and self._process is not None:
             try:
-                self._conn.send(False)
+                self._conn.send(None)
             except OSError:
                 pass
             self._process.join(timeout)
         self.kill()
         if self._shm is not None:
-            self.input = None
+            self.inputs = []
             self._shm.close()
             self._shm.unlink()
             self._shm = None
@@ -303,6 +317,7 @@ class InferencePipeline:
         self._slots: Dict[str, _CameraSlot] = {camera: _CameraSlot() for camera in cameras}
         self._ready = threading.Condition()
         self._stopping = False
+        self._idle_lanes = 0
         self._workers: List[Worker] = []
         self._lanes: List[threading.Thread] = []
         self.shape: Optional[ModelShape] = None
@@ -345,10 +360,13 @@ class InferencePipeline:
         with self._ready:
             if slot.pending is not None:
                 slot.stats.count('dropped_busy')
+            else:
+                # Fairness: a camera waits from its first untaken frame; a replacement does
+                # not send it to the back of the line.
+                slot.pending_since = time.monotonic()
             slot.pending = frame
             slot.pending_seq = slot.next_seq
             slot.next_seq += 1
-            slot.pending_since = time.monotonic()
             self._ready.notify()
 
     def stop(self) -> None:
@@ -364,9 +382,16 @@ class InferencePipeline:
         self._workers.clear()
 
     def _take(self, block: bool = True) -> Optional[Tuple[_CameraSlot, Frame, int]]:
-        """Take the longest-waiting frame; None when stopping (or, unless block, when none)."""
+        """
+        Take the longest-waiting frame; None when stopping.
+
+        Without ``block`` (a busy lane prefetching), return None at once when no frame waits
+        or when an idle lane could start it right away.
+        """
         with self._ready:
             while not self._stopping:
+                if not block and self._idle_lanes:
+                    return None
                 waiting = [s for s in self._slots.values() if s.pending is not None]
                 if waiting:
                     slot = min(waiting, key=lambda s: s.pending_since)
@@ -375,64 +400,76 @@ class InferencePipeline:
                     return slot, frame, seq
                 if not block:
                     return None
+                self._idle_lanes += 1
                 self._ready.wait()
+                self._idle_lanes -= 1
         return None
 
     def _run_lane(self, worker: Worker) -> None:
         """
         Feed one worker until the pipeline stops.
 
-        The next frame is converted and submitted as soon as a result comes back, before that
-        result is post-processed and delivered, so the worker does not wait for the lane.
+        Up to two frames are queued at the worker, one in each input buffer: while it runs one,
+        the lane converts and queues the next waiting frame, so the worker starts it the moment
+        it is done, and the lane post-processes and delivers results meanwhile.
         """
         converter = NV12Converter(worker.shape.input_width, worker.shape.input_height,
                                   self._resize_mode, self._crop_pct)
-        in_flight = None
+        queued: Deque[tuple] = deque()  # (taken, convert seconds, input buffer index)
         while True:
             try:
-                if in_flight is None:
-                    taken = self._take()
-                    if taken is None:
-                        return
-                    in_flight = self._submit(worker, converter, taken)
-                    continue
-                (slot, frame, seq), convert_s = in_flight
-                in_flight = None
+                if len(queued) < 2:
+                    taken = self._take(block=not queued)
+                    if taken is None and not queued:
+                        return  # stopping
+                    if taken is not None:
+                        free = 1 - queued[0][2] if queued else 0
+                        prepared = self._prepare(worker, converter, taken, free)
+                        if prepared is not None and self._submit(worker, prepared):
+                            queued.append(prepared)
+                        continue  # there may be room and a frame for the other buffer
+                (slot, frame, seq), convert_s, index = queued.popleft()
                 try:
                     outcome = worker.collect(self.infer_timeout_s)
                 except (EngineError, WorkerFailure) as exc:
                     outcome = exc
-                captured = worker.input.copy() if self.capture_input else None
-                taken = self._take(block=False)
-                if taken is not None:
-                    in_flight = self._submit(worker, converter, taken)
+                if isinstance(outcome, WorkerFailure):
+                    while queued:  # the restarted worker never saw them
+                        (lost_slot, lost_frame, _), _, _ = queued.popleft()
+                        lost_slot.stats.count('dropped_engine')
+                        self._on_drop(lost_frame.camera, 'dropped_engine', str(outcome))
+                captured = worker.inputs[index].copy() if self.capture_input else None
                 self._deliver(slot, frame, seq, convert_s, outcome, captured)
             except Exception as exc:  # noqa: B902 - a lane must survive anything one frame does
                 self._on_drop('', 'dropped_engine', 'unexpected error in a lane: %r' % exc)
 
-    def _submit(self, worker: Worker, converter: NV12Converter,
-                taken: Tuple[_CameraSlot, Frame, int]) -> Optional[tuple]:
-        """Convert a frame into the worker's input and start it; None if it was dropped."""
+    def _prepare(self, worker: Worker, converter: NV12Converter,
+                 taken: Tuple[_CameraSlot, Frame, int], index: int) -> Optional[tuple]:
+        """Convert a frame into input buffer ``index``; None if the frame was malformed."""
         slot, frame, _ = taken
         start = time.perf_counter()
         try:
             if frame.compressed:
-                converter.from_compressed(frame.data, frame.encoding, out=worker.input)
+                converter.from_compressed(frame.data, frame.encoding, out=worker.inputs[index])
             else:
                 converter.from_raw(frame.data, frame.width, frame.height, frame.step,
-                                   frame.encoding, out=worker.input)
+                                   frame.encoding, out=worker.inputs[index])
         except FrameError as exc:
             slot.stats.count('dropped_bad')
             self._on_drop(frame.camera, 'dropped_bad', str(exc))
             return None
-        convert_s = time.perf_counter() - start
+        return taken, time.perf_counter() - start, index
+
+    def _submit(self, worker: Worker, prepared: tuple) -> bool:
+        """Queue a converted frame at the worker; False if it was dropped."""
+        (slot, frame, _), _, index = prepared
         try:
-            worker.submit()
+            worker.submit(index)
         except (EngineError, WorkerFailure) as exc:
             slot.stats.count('dropped_engine')
             self._on_drop(frame.camera, 'dropped_engine', str(exc))
-            return None
-        return taken, convert_s
+            return False
+        return True
 
     def _deliver(self, slot: _CameraSlot, frame: Frame, seq: int, convert_s: float,
                  outcome, captured: Optional[np.ndarray]) -> None:

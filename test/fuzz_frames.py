@@ -40,7 +40,7 @@ class RandomFrame(NamedTuple):
 
 
 def random_frame(rng: np.random.Generator, max_side: int = 96) -> RandomFrame:
-    """Draw a frame: about half are valid, the rest break one rule."""
+    """Draw a frame: about a fifth are valid, the others break one or more rules."""
     encoding = str(rng.choice(list(BYTES_PER_PIXEL) + list(UNKNOWN)))
     width, height = (int(v) for v in rng.integers(0, max_side + 1, 2))
     known = encoding in BYTES_PER_PIXEL

@@ -21,6 +21,7 @@ parameters), so they also run where launch_testing is not installed. Start-up er
 and worker clean-up are checked here as well.
 """
 
+import os
 import signal
 import time
 
@@ -66,6 +67,7 @@ def test_scenario(setup, scenario, started_nodes, client):
 def test_clean_exit_while_workers_busy(signum, client, tmp_path):
     """Exit code 0 within 2 s and no worker left behind, even mid-inference."""
     params = scenarios.write_params_file('raw', str(tmp_path / 'params.yaml'))
+    segments_before = python_shared_memory()
     node = NodeProcess(params, '-p', 'fake.latency_ms:=300.0', '-p', 'fake.hold_gil:=true')
     node.wait_for_line('classifying')
     workers = children_of(node.process.pid)
@@ -81,6 +83,24 @@ def test_clean_exit_while_workers_busy(signum, client, tmp_path):
     assert time.monotonic() - started < 2.0
     time.sleep(0.2)
     assert not [pid for pid in workers if alive(pid)], 'orphan worker processes'
+    assert python_shared_memory() - segments_before == set(), 'shared memory left behind'
+
+
+def python_shared_memory() -> set:
+    """Names of the shared-memory segments Python created (multiprocessing.shared_memory)."""
+    return {name for name in os.listdir('/dev/shm') if name.startswith('psm_')}
+
+
+def test_incompatible_qos_is_reported_with_the_fix(client):
+    topic = '/qos/cam/image_raw'
+    node = NodeProcess(None, '-p', 'engine:=fake', '-p', 'image_topics:=[%s]' % topic,
+                       '-p', 'qos_overrides.%s.subscription.reliability:=reliable' % topic)
+    try:
+        node.wait_for_line('classifying')
+        client.publisher(topic)  # best effort: cannot serve a reliable subscription
+        node.wait_for_line('qos_overrides.%s.subscription.reliability' % topic, timeout=20)
+    finally:
+        assert node.stop() == 0, node.output
 
 
 @pytest.mark.parametrize('args, expected', [
