@@ -19,12 +19,14 @@ Threading model
 ---------------
 ROS callbacks call :meth:`InferencePipeline.submit`, which only stores the frame in its camera's
 latest-frame slot and returns: a frame that nobody has taken yet is replaced by the newer one and
-counted as ``dropped_busy``, so a slow model never queues stale frames.
+counted as ``dropped_busy``, so a slow model never queues stale frames. Cameras with a waiting
+frame are served round robin (least recently served first), so drops are shared fairly.
 
-Each of the ``threads`` lanes is a Python thread that owns one worker process. A lane takes the
-frame that has waited longest among all cameras (fair across cameras), converts it to NV12
-straight into its worker's shared-memory input buffer, asks the worker to run the engine, turns
-the logits into top-k softmax scores and calls ``on_result`` from the lane thread. Results of one
+Each of the ``threads`` lanes is a Python thread that owns one worker process. A lane takes a
+frame, converts it to NV12 straight into one of its worker's two shared-memory input buffers and
+queues it at the worker; while the worker runs it, the lane prepares the next frame in the other
+buffer (when no idle lane could start it sooner), then turns the logits into top-k softmax scores
+and calls ``on_result`` from the lane thread. Results of one
 camera are delivered in frame order: a result that finishes after a newer frame of the same
 camera was delivered is dropped and counted as ``dropped_stale``.
 
@@ -280,6 +282,7 @@ class _CameraSlot:
         self.pending: Optional[Frame] = None
         self.pending_seq = 0
         self.pending_since = 0.0
+        self.last_taken = 0.0
         self.next_seq = 0
         self.last_delivered_seq = -1
         self.deliver_lock = threading.Lock()
@@ -394,7 +397,9 @@ class InferencePipeline:
                     return None
                 waiting = [s for s in self._slots.values() if s.pending is not None]
                 if waiting:
-                    slot = min(waiting, key=lambda s: s.pending_since)
+                    # Round robin: the camera served least recently goes first.
+                    slot = min(waiting, key=lambda s: (s.last_taken, s.pending_since))
+                    slot.last_taken = time.monotonic()
                     frame, seq = slot.pending, slot.pending_seq
                     slot.pending = None
                     return slot, frame, seq
