@@ -13,7 +13,7 @@
 # limitations under the License.
 
 """
-Several cameras at once: does every camera get its fair share of the workers?
+Several cameras at once: every camera should get its fair share of the workers.
 
     .venv/bin/python benchmarks/load_cameras.py [--seconds 10]
 

@@ -225,6 +225,16 @@ class NV12Converter:
                 dst=out[:luma].reshape(self.height, self.width))
         out[luma:] = 128
 
+    def _planes(self, out: np.ndarray, box: Tuple[int, int, int, int]) -> tuple:
+        """Return the Y and UV planes of ``out``, gray outside ``box`` (letterbox padding)."""
+        luma = self.width * self.height
+        luma_out = out[:luma].reshape(self.height, self.width)
+        chroma_out = out[luma:].reshape(self.height // 2, self.width // 2, 2)
+        if box[2:] != (self.width, self.height):
+            luma_out[...] = self._pad_luma
+            chroma_out[...] = 128
+        return luma_out, chroma_out
+
     def _from_yuv422(self, image: np.ndarray, luma_first: bool, out: np.ndarray) -> None:
         """Resize the Y samples and the U/V pairs of a packed 4:2:2 frame directly."""
         height, width = image.shape[:2]
@@ -232,13 +242,8 @@ class NV12Converter:
         roi = image[y0:y1, x0:x1]
         # Resizing the packed pixels as 2- and 4-channel images reads them in place; picking
         # the Y or U/V channels out first would copy the whole frame into strided planes.
-        x, y, w, h = self._fit(x1 - x0, y1 - y0)
-        luma = self.width * self.height
-        luma_out = out[:luma].reshape(self.height, self.width)
-        chroma_out = out[luma:].reshape(self.height // 2, self.width // 2, 2)
-        if (w, h) != (self.width, self.height):
-            luma_out[...] = self._pad_luma
-            chroma_out[...] = 128
+        x, y, w, h = box = self._fit(x1 - x0, y1 - y0)
+        luma_out, chroma_out = self._planes(out, box)
         luma_out[y:y + h, x:x + w] = cv2.resize(
             roi, (w, h), interpolation=cv2.INTER_LINEAR)[..., 0 if luma_first else 1]
         quads = roi.reshape(y1 - y0, (x1 - x0) // 2, 4)
@@ -250,12 +255,7 @@ class NV12Converter:
                        out: np.ndarray) -> None:
         """Resize a luma plane and an interleaved UV plane into ``out`` (NV12)."""
         x, y, w, h = box = self._fit(luma_in.shape[1], luma_in.shape[0])
-        luma = self.width * self.height
-        luma_out = out[:luma].reshape(self.height, self.width)
-        chroma_out = out[luma:].reshape(self.height // 2, self.width // 2, 2)
-        if (w, h) != (self.width, self.height):
-            luma_out[...] = self._pad_luma
-            chroma_out[...] = 128
+        luma_out, chroma_out = self._planes(out, box)
         _resize_into(luma_in, luma_out, box)
         _resize_into(chroma_in, chroma_out, (x // 2, y // 2, w // 2, h // 2))
 

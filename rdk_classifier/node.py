@@ -304,10 +304,9 @@ class ClassifierNode(Node):
                 'publishers_seen_since': None,
                 'warned_no_frames': False,
             }
-            callback = (self._compressed_callback(topic) if compressed
-                        else self._image_callback(topic))
             camera['subscription'] = self.create_subscription(
-                CompressedImage if compressed else Image, source, callback,
+                CompressedImage if compressed else Image, source,
+                self._frame_callback(topic, compressed),
                 qos_profile_sensor_data,
                 qos_overriding_options=QoSOverridingOptions.with_default_policies(),
                 event_callbacks=SubscriptionEventCallbacks(
@@ -324,30 +323,20 @@ class ClassifierNode(Node):
                 camera['overlay'] = self.create_publisher(
                     Image, output_topic(topic, 'classification_overlay'), 1)
 
-    def _image_callback(self, topic: str):
+    def _frame_callback(self, topic: str, compressed: bool):
         submit = self._pipeline.submit
         stats = self._pipeline.stats(topic)
 
-        def on_image(msg: Image) -> None:
+        def on_frame(msg) -> None:
             if not self._enabled:
                 stats.count('received')
                 stats.count('dropped_disabled')
-                return
-            submit(Frame(topic, msg.data, msg.encoding, msg.width, msg.height, msg.step,
-                         token=msg.header))
-        return on_image
-
-    def _compressed_callback(self, topic: str):
-        submit = self._pipeline.submit
-        stats = self._pipeline.stats(topic)
-
-        def on_compressed(msg: CompressedImage) -> None:
-            if not self._enabled:
-                stats.count('received')
-                stats.count('dropped_disabled')
-                return
-            submit(Frame(topic, msg.data, msg.format, compressed=True, token=msg.header))
-        return on_compressed
+            elif compressed:
+                submit(Frame(topic, msg.data, msg.format, compressed=True, token=msg.header))
+            else:
+                submit(Frame(topic, msg.data, msg.encoding, msg.width, msg.height, msg.step,
+                             token=msg.header))
+        return on_frame
 
     def _incompatible_qos_callback(self, source: str):
         def on_incompatible(event) -> None:

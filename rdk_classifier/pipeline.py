@@ -38,8 +38,8 @@ exceeds ``infer_timeout`` or dies is killed and restarted, and its frame counted
 unsafe) and die with the node (PR_SET_PDEATHSIG).
 """
 
-import ctypes
 from collections import deque
+import ctypes
 from dataclasses import dataclass
 import multiprocessing
 from multiprocessing import shared_memory
@@ -414,24 +414,24 @@ class InferencePipeline:
         """
         Feed one worker until the pipeline stops.
 
-        Up to two frames are queued at the worker, one in each input buffer: while it runs one,
-        the lane converts and queues the next waiting frame, so the worker starts it the moment
-        it is done, and the lane post-processes and delivers results meanwhile.
+        The next frame is converted and queued at the worker before a result is post-processed
+        and delivered, so the worker does not wait for the lane. With a single worker the lane
+        also keeps a second frame queued (the other input buffer) while the worker runs; with
+        several workers it does not, since frames queued behind one worker would finish after
+        newer frames that another worker started, and be dropped as stale.
         """
         converter = NV12Converter(worker.shape.input_width, worker.shape.input_height,
                                   self._resize_mode, self._crop_pct)
+        depth = 2 if self._threads == 1 else 1
         queued: Deque[tuple] = deque()  # (taken, convert seconds, input buffer index)
         while True:
             try:
-                if len(queued) < 2:
+                if len(queued) < depth:
                     taken = self._take(block=not queued)
                     if taken is None and not queued:
                         return  # stopping
                     if taken is not None:
-                        free = 1 - queued[0][2] if queued else 0
-                        prepared = self._prepare(worker, converter, taken, free)
-                        if prepared is not None and self._submit(worker, prepared):
-                            queued.append(prepared)
+                        self._queue(worker, converter, taken, queued)
                         continue  # there may be room and a frame for the other buffer
                 (slot, frame, seq), convert_s, index = queued.popleft()
                 try:
@@ -444,9 +444,21 @@ class InferencePipeline:
                         lost_slot.stats.count('dropped_engine')
                         self._on_drop(lost_frame.camera, 'dropped_engine', str(outcome))
                 captured = worker.inputs[index].copy() if self.capture_input else None
+                if len(queued) < depth:
+                    taken = self._take(block=False)
+                    if taken is not None:
+                        self._queue(worker, converter, taken, queued)
                 self._deliver(slot, frame, seq, convert_s, outcome, captured)
             except Exception as exc:  # noqa: B902 - a lane must survive anything one frame does
                 self._on_drop('', 'dropped_engine', 'unexpected error in a lane: %r' % exc)
+
+    def _queue(self, worker: Worker, converter: NV12Converter,
+               taken: Tuple[_CameraSlot, Frame, int], queued: Deque[tuple]) -> None:
+        """Convert a frame into the free input buffer and queue it at the worker."""
+        free = 1 - queued[-1][2] if queued else 0
+        prepared = self._prepare(worker, converter, taken, free)
+        if prepared is not None and self._submit(worker, prepared):
+            queued.append(prepared)
 
     def _prepare(self, worker: Worker, converter: NV12Converter,
                  taken: Tuple[_CameraSlot, Frame, int], index: int) -> Optional[tuple]:
