@@ -40,7 +40,8 @@ from rclpy.parameter import Parameter
 from rclpy.qos import DurabilityPolicy, qos_profile_sensor_data, QoSProfile, ReliabilityPolicy
 from rclpy.qos_overriding_options import QoSOverridingOptions
 from rdk_classifier.camera_sim import LARGE_FRAMES_PROFILE
-from rdk_classifier.catalog import ConfigError, load_labels, package_config_path, resolve_model
+from rdk_classifier.catalog import (ConfigError, ENGINE_CHOICES, load_labels,
+                                    package_config_path, resolve_model)
 from rdk_classifier.engines import EngineError, EngineSpec
 from rdk_classifier.frames import nv12_to_bgr, RESIZE_MODES
 from rdk_classifier.pipeline import Frame, InferencePipeline, Result
@@ -54,7 +55,6 @@ try:  # rclpy >= Iron
 except ImportError:  # Humble
     from rclpy.qos_event import SubscriptionEventCallbacks
 
-ENGINES = ('auto', 'hobot_dnn', 'onnxruntime', 'fake')
 TRANSPORTS = ('raw', 'compressed')
 CLASS_ID_MODES = ('index', 'name')
 #: Seconds without frames from a matched publisher before the large-frame warning.
@@ -104,7 +104,6 @@ class ClassifierNode(Node):
         topics = [t for t in param('image_topics') if t]
         if not topics:
             raise ConfigError('image_topics is empty; give at least one camera topic')
-        self._check_choice('engine', ENGINES)
         self._check_choice('image_transport', TRANSPORTS)
         self._check_choice('resize_mode', RESIZE_MODES)
         self._check_choice('class_id_mode', CLASS_ID_MODES)
@@ -114,7 +113,7 @@ class ClassifierNode(Node):
                               'a topic; give each camera its own namespace' % topics)
 
         model = resolve_model(param('model'), param('engine'), self._model_dirs())
-        self._model_name = model.info.name if model.info else os.path.basename(model.path)
+        self._model_name = model.info.name if model.info else os.path.basename(param('model'))
         self._engine = model.engine
         self._labels_source = param('labels')
         self._labels = load_labels(self._labels_source)
@@ -157,7 +156,7 @@ class ClassifierNode(Node):
             'Zoo model name (config/models.yaml, case-insensitive) or model file path',
             read_only=True))
         declare('engine', 'auto', _describe(
-            'Inference engine', read_only=True, additional=_one_of(ENGINES)))
+            'Inference engine', read_only=True, additional=_one_of(ENGINE_CHOICES)))
         declare('threads', 2, _describe(
             'Inference worker processes, each with its own loaded model', read_only=True,
             integer_range=IntegerRange(from_value=1, to_value=64, step=1)))
@@ -279,6 +278,7 @@ class ClassifierNode(Node):
                 self._create_overlay_publishers()
         if labels is not None:
             self._labels, self._labels_version = labels, self._labels_version + 1
+            self._labels_source = next(p.value for p in parameters if p.name == 'labels')
         if labels is not None or any(p.name == 'score_threshold' for p in parameters):
             self._publish_label_info(threshold=next(
                 (p.value for p in parameters if p.name == 'score_threshold'),

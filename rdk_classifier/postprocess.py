@@ -12,7 +12,7 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""Post-processing: logits to softmax scores to the top-k results (vectorized numpy)."""
+"""Post-processing of one frame's logits: softmax scores, then the top-k results (numpy)."""
 
 from typing import List, Tuple
 
@@ -20,8 +20,11 @@ import numpy as np
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
-    """Return the softmax of 1-D logits as float64, stable for large values."""
-    shifted = np.asarray(logits, dtype=np.float64).ravel()
+    """Return the softmax of 1-D float32 or float64 logits as float64, stable for large values."""
+    shifted = np.asarray(logits, dtype=np.float64).reshape(-1)
+    if shifted.size == 0:
+        raise ValueError('softmax needs at least one logit, got 0')
+    # exp(x - max) cannot overflow and gives the same ratios.
     shifted = shifted - shifted.max()
     exp = np.exp(shifted)
     return exp / exp.sum()
@@ -34,8 +37,18 @@ def top_k(scores: np.ndarray, k: int, threshold: float = 0.0) -> List[Tuple[int,
     Ties keep the lower index first. ``k`` larger than the number of scores returns them all.
     """
     if k < 1:
-        raise ValueError('k must be >= 1, got %d' % k)
-    scores = np.asarray(scores).ravel()
-    # A stable sort keeps tied classes in index order; for 1000 classes it takes ~20 us.
-    best = np.argsort(-scores, kind='stable')[:k]
-    return [(int(i), float(scores[i])) for i in best if scores[i] >= threshold]
+        raise ValueError('top_k: k must be >= 1, got %d' % k)
+    scores = np.asarray(scores, dtype=np.float64).reshape(-1)
+    indices = np.flatnonzero(scores >= threshold)  # NaN never passes
+    values = scores[indices]
+    if values.size > k:
+        # argpartition finds the k best in linear time but picks arbitrarily among scores tied
+        # with the k-th; take the tied ones in index order instead.
+        kth = values[np.argpartition(-values, k - 1)[k - 1]]
+        keep = values > kth
+        tied = np.flatnonzero(values == kth)
+        keep[tied[:k - np.count_nonzero(keep)]] = True
+        indices, values = indices[keep], values[keep]
+    # indices ascend, so a stable sort leaves equal scores in index order.
+    order = np.argsort(-values, kind='stable')
+    return [(int(i), float(v)) for i, v in zip(indices[order], values[order])]

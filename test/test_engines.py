@@ -15,86 +15,145 @@
 """
 Tests of the engines and create_engine.
 
-fake: its rule and simulations; hobot_dnn: through a test double of pyeasy_dnn (test/
-pyeasy_dnn_double); onnxruntime: a tiny ONNX model built here.
+fake: its documented rule, simulated latency, GIL holding and faults; hobot_dnn: through the
+pyeasy_dnn test double in test/pyeasy_dnn_double; onnxruntime: tiny ONNX models built here.
+Expected values come from the documented rules and from numpy references, not from the engines.
 """
 
 from pathlib import Path
+import pickle
 import sys
 import threading
 import time
 
+import cv2
 import numpy as np
 import pytest
-from rdk_classifier.engines import create_engine, EngineError, EngineSpec, hobot_dnn_available
+from rdk_classifier.engines import (create_engine, ENGINE_KINDS, EngineError, EngineSpec,
+                                    hobot_dnn_available)
 from rdk_classifier.engines.fake import fake_class
 import yaml
 
 DOUBLE = Path(__file__).resolve().parent / 'pyeasy_dnn_double'
 
 
-def uniform_nv12(y: int, width: int = 224, height: int = 224) -> np.ndarray:
-    return np.concatenate([np.full(width * height, y, np.uint8),
-                           np.full(width * height // 2, 128, np.uint8)])
+def nv12_frame(luma, width: int = 224, height: int = 224, u: int = 128, v: int = 128):
+    """Build an NV12 frame from a luma value or a height x width luma array and one chroma."""
+    y_plane = np.broadcast_to(np.asarray(luma, np.uint8), (height, width))
+    uv_plane = np.tile(np.array([u, v], np.uint8), (height // 2, width // 2))
+    return np.concatenate([y_plane.reshape(-1), uv_plane.reshape(-1)])
 
 
 # fake ------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize('y', [0, 16, 100, 128, 235, 255])
-def test_fake_class_is_the_mean_luma_bucket(y):
+@pytest.mark.parametrize('luma, expected', [
+    # floor(y * 1000 / 256), worked out by hand.
+    (0, 0), (1, 3), (16, 62), (100, 390), (128, 500), (235, 917), (255, 996)])
+def test_fake_gray_frames_give_the_documented_class(luma, expected):
     engine = create_engine(EngineSpec('fake'))
-    logits = engine.infer(uniform_nv12(y))
-    expected = min(y * 1000 // 256, 999)
-    assert int(np.argmax(logits)) == expected
+    logits = engine.infer(nv12_frame(luma, u=30, v=220))  # chroma plays no part
     assert logits.dtype == np.float32 and logits.shape == (1000,)
-    # The ranking is fully determined: neighbours next.
-    neighbour = expected + 1 if expected < 999 else expected - 1
-    assert logits[neighbour] == logits[expected] - 1
+    assert int(np.argmax(logits)) == expected
+    # logits[i] = -|i - class|: the whole ranking is known.
+    np.testing.assert_array_equal(logits, -np.abs(np.arange(1000) - expected))
 
 
-def test_fake_rule_function_matches_an_independent_mean():
+def test_fake_class_is_the_mean_luma_bucket_of_a_mixed_frame():
+    # Rows alternate between 10 and 201: the Y mean is 105.5 -> floor(105.5 * 10 / 256) = 4.
+    luma = np.where(np.arange(48)[:, None] % 2, 201, 10) * np.ones((1, 64), np.uint8)
+    nv12 = nv12_frame(luma, 64, 48)
+    assert fake_class(nv12, 64, 48, 10) == 4
+    engine = create_engine(EngineSpec('fake', '', {'input_size': [48, 64], 'num_classes': 10}))
+    assert int(np.argmax(engine.infer(nv12))) == 4
+    # A 2-D view of the same bytes is the same frame.
+    assert fake_class(nv12.reshape(72, 64), 64, 48, 10) == 4
+
+
+def test_fake_class_matches_an_independent_mean_and_is_clamped():
     rng = np.random.default_rng(1)
     nv12 = rng.integers(0, 256, 64 * 48 * 3 // 2, dtype=np.uint8)
-    expected = int(nv12[:64 * 48].astype(np.float64).mean() * 10 // 256)
-    assert fake_class(nv12, 64, 48, 10) == expected
+    y_mean = sum(int(v) for v in nv12[:64 * 48]) / (64 * 48)
+    assert fake_class(nv12, 64, 48, 7) == int(y_mean * 7 // 256)
+    assert fake_class(nv12_frame(255, 64, 48), 64, 48, 256) == 255  # not past the last class
+    assert fake_class(nv12_frame(255, 64, 48), 64, 48, 1) == 0
 
 
 def test_fake_input_size_and_classes_are_options():
     engine = create_engine(EngineSpec('fake', '', {'input_size': [32, 48], 'num_classes': 7}))
     assert (engine.input_height, engine.input_width, engine.num_classes) == (32, 48, 7)
-    assert engine.infer(uniform_nv12(255, 48, 32)).shape == (7,)
-    with pytest.raises(EngineError, match='uint8'):
-        engine.infer(uniform_nv12(255))
+    assert engine.releases_gil
+    assert engine.infer(nv12_frame(255, 48, 32)).shape == (7,)
+    with pytest.raises(EngineError, match='75264 uint8.*2304 uint8 \\(48x32'):
+        engine.infer(nv12_frame(255))
 
 
 @pytest.mark.parametrize('options, message', [
-    ({'latency_ms': -1}, 'latency_ms'), ({'fail_every': -2}, 'fail_every'),
-    ({'colour': 'red'}, 'unknown'), ({'num_classes': 0}, 'num_classes')])
+    ({'latency_ms': -1}, 'latency_ms must be .* >= 0, got -1'),
+    ({'fail_every': -2}, 'fail_every must be a whole number >= 0, got -2'),
+    ({'fail_every': 1.5}, 'fail_every'),
+    ({'hang_every': -1}, 'hang_every'),
+    ({'hang_s': -0.5}, 'hang_s'),
+    ({'device_fps': float('nan')}, 'device_fps'),
+    ({'latency_ms': '5'}, 'latency_ms'),
+    ({'num_classes': 0}, 'num_classes must be >= 1, got 0'),
+    ({'input_size': [224]}, 'input_size'),
+    ({'input_size': [223, 224]}, 'input_size .* even'),
+    ({'input_size': 224}, 'input_size'),
+    ({'hold_gil': 'yes'}, 'hold_gil'),
+    ({'colour': 'red'}, 'unknown fake engine options: colour')])
 def test_fake_rejects_bad_options(options, message):
     with pytest.raises(EngineError, match=message):
         create_engine(EngineSpec('fake', '', options))
 
 
-def test_fake_fail_every_and_hang_every():
-    failing = create_engine(EngineSpec('fake', '', {'fail_every': 3}))
+def test_fake_fail_every_counts_from_one():
+    engine = create_engine(EngineSpec('fake', '', {'fail_every': 3}))
     outcomes = []
-    for _ in range(6):
+    for _ in range(7):
         try:
-            failing.infer(uniform_nv12(50))
+            engine.infer(nv12_frame(50))
             outcomes.append('ok')
-        except EngineError:
+        except EngineError as exc:
+            assert 'fail_every=3' in str(exc)
             outcomes.append('fail')
-    assert outcomes == ['ok', 'ok', 'fail', 'ok', 'ok', 'fail']
-    hanging = create_engine(EngineSpec('fake', '', {'hang_every': 2, 'hang_s': 0.3}))
+    assert outcomes == ['ok', 'ok', 'fail', 'ok', 'ok', 'fail', 'ok']
+
+
+def test_fake_hang_every_sleeps_on_every_nth_call():
+    engine = create_engine(EngineSpec('fake', '', {'hang_every': 2, 'hang_s': 0.3}))
+    durations = []
+    for _ in range(4):
+        start = time.monotonic()
+        engine.infer(nv12_frame(50))
+        durations.append(time.monotonic() - start)
+    assert durations[1] >= 0.3 and durations[3] >= 0.3
+    # Loose: the other calls only need to be clearly shorter than a hang.
+    assert durations[0] < 0.2 and durations[2] < 0.2
+
+
+@pytest.mark.parametrize('hold_gil', [False, True])
+def test_fake_latency_is_a_lower_bound(hold_gil):
+    engine = create_engine(EngineSpec('fake', '', {'latency_ms': 50, 'hold_gil': hold_gil}))
+    for _ in range(2):
+        start = time.monotonic()
+        engine.infer(nv12_frame(10))
+        assert time.monotonic() - start >= 0.049
+
+
+def test_fake_device_fps_spaces_forwards_of_engines_sharing_the_device():
+    # Two engines of one process share one simulated device serving 50 forwards a second:
+    # after the first forward, each of the next 5 waits for its 20 ms turn.
+    engines = [create_engine(EngineSpec('fake', '', {'device_fps': 50.0})) for _ in range(2)]
     start = time.monotonic()
-    hanging.infer(uniform_nv12(50))
-    first = time.monotonic() - start
-    hanging.infer(uniform_nv12(50))
-    assert time.monotonic() - start - first >= 0.3
+    for index in range(6):
+        engines[index % 2].infer(nv12_frame(10))
+    assert time.monotonic() - start >= 5 / 50.0 - 0.002
+    for engine in engines:
+        engine.close()
 
 
 def _counter_progress(engine) -> int:
-    """Count how far a Python thread gets while ``engine`` runs one forward."""
+    """Count how far another Python thread gets while ``engine`` runs one forward."""
     progress = [0]
     running = threading.Event()
 
@@ -105,32 +164,26 @@ def _counter_progress(engine) -> int:
     thread = threading.Thread(target=count)
     thread.start()
     running.wait()
-    engine.infer(uniform_nv12(10))
+    engine.infer(nv12_frame(10))
     running.clear()
     thread.join()
     return progress[0]
 
 
 def test_fake_hold_gil_blocks_other_threads_like_pyeasy_dnn():
-    holding = create_engine(EngineSpec('fake', '', {'latency_ms': 300, 'hold_gil': True}))
-    releasing = create_engine(EngineSpec('fake', '', {'latency_ms': 300}))
+    holding = create_engine(EngineSpec('fake', '', {'latency_ms': 200, 'hold_gil': True}))
+    releasing = create_engine(EngineSpec('fake', '', {'latency_ms': 200}))
     assert not holding.releases_gil and releasing.releases_gil
-    # A thread that may run counts for all 300 ms; one held off by the GIL only for the few
-    # milliseconds before the forward starts and after it ends.
+    # A thread that may run counts for all 200 ms; one held off by the GIL only runs before the
+    # forward starts and after it ends (a few switch intervals of 5 ms).
     assert _counter_progress(holding) * 5 < _counter_progress(releasing)
-
-
-def test_fake_latency_is_honoured():
-    engine = create_engine(EngineSpec('fake', '', {'latency_ms': 50, 'hold_gil': True}))
-    start = time.monotonic()
-    engine.infer(uniform_nv12(10))
-    assert time.monotonic() - start >= 0.045
 
 
 # hobot_dnn ---------------------------------------------------------------------------------------
 
 @pytest.fixture
 def pyeasy_dnn(monkeypatch):
+    """Make the test double importable as hobot_dnn.pyeasy_dnn; return it."""
     monkeypatch.syspath_prepend(str(DOUBLE))
     for name in [n for n in sys.modules if n.startswith('hobot_dnn')]:
         monkeypatch.delitem(sys.modules, name)
@@ -138,49 +191,73 @@ def pyeasy_dnn(monkeypatch):
     return hobot_dnn.pyeasy_dnn
 
 
-def write_model(tmp_path, **spec) -> str:
-    path = tmp_path / 'model.bin'
+def write_model(tmp_path, name='model.bin', **spec) -> str:
+    """Write a model file for the double (see its module docstring)."""
+    path = tmp_path / name
     path.write_text(yaml.safe_dump(spec))
     return str(path)
 
 
 @pytest.mark.parametrize('spec', [
     {'output_type': 'F32'},
+    {'output_type': 'F32', 'output_shape': [1, 1000]},
     {'output_type': 'S32', 'scale_data': [0.5]},
     {'output_type': 'S16', 'scale_data': [0.1 + i / 1000 for i in range(1000)]},
     {'layout': 'NHWC', 'input_size': [160, 192]},
-], ids=['f32', 's32-scalar-scale', 's16-per-class-scale', 'nhwc'])
-def test_hobot_dnn_dequantizes_like_the_double(pyeasy_dnn, tmp_path, spec):
+    {'layout': 'NCHW', 'input_size': [160, 192], 'num_classes': 10},
+], ids=['f32', 'f32-2d', 's32-one-scale', 's16-scale-per-class', 'nhwc', 'nchw-10-classes'])
+def test_hobot_dnn_logits_are_the_dequantized_outputs(pyeasy_dnn, tmp_path, spec):
     path = write_model(tmp_path, **spec)
     engine = create_engine(EngineSpec('hobot_dnn', path))
     height, width = spec.get('input_size', [224, 224])
-    assert (engine.input_height, engine.input_width) == (height, width)
+    num_classes = spec.get('num_classes', 1000)
+    assert (engine.input_height, engine.input_width, engine.num_classes) == (
+        height, width, num_classes)
     assert not engine.releases_gil
-    frame = uniform_nv12(90, width, height)
+    frame = nv12_frame(90, width, height)
     logits = engine.infer(frame)
     reference = pyeasy_dnn.load(path)[0]
-    raw = reference.forward(frame)[0].buffer.reshape(-1).astype(np.float32)
-    scale = np.asarray(spec.get('scale_data', [1.0]), np.float32)
+    raw = reference.forward(frame)[0].buffer.reshape(-1).astype(np.float64)
+    scale = np.asarray(spec.get('scale_data', [1.0]), np.float64)
+    assert logits.dtype == np.float32 and logits.shape == (num_classes,)
     np.testing.assert_allclose(logits, raw * scale, rtol=1e-6)
-    assert int(np.argmax(logits)) == 90 * 1000 // 256
+    engine.close()
 
 
-def test_hobot_dnn_copies_outputs_before_the_next_forward(pyeasy_dnn, tmp_path):
+def test_hobot_dnn_result_is_a_copy(pyeasy_dnn, tmp_path):
     engine = create_engine(EngineSpec('hobot_dnn', write_model(tmp_path)))
-    first = engine.infer(uniform_nv12(30))
+    first = engine.infer(nv12_frame(30))
     kept = first.copy()
-    engine.infer(uniform_nv12(200))
+    second = engine.infer(nv12_frame(200))
     np.testing.assert_array_equal(first, kept)
+    assert np.argmax(second) != np.argmax(first)
 
 
-def test_hobot_dnn_errors(pyeasy_dnn, tmp_path):
+def test_hobot_dnn_feeds_a_contiguous_array(pyeasy_dnn, tmp_path):
     engine = create_engine(EngineSpec('hobot_dnn', write_model(tmp_path)))
-    with pytest.raises(EngineError, match='224x224'):
-        engine.infer(uniform_nv12(30, 64, 64))
+    frame = nv12_frame(30)
+    strided = np.repeat(frame, 2)[::2]  # same values, not contiguous
+    assert not strided.flags.c_contiguous
+    np.testing.assert_array_equal(engine.infer(strided), engine.infer(frame))
+
+
+def test_hobot_dnn_errors_name_the_file_and_numbers(pyeasy_dnn, tmp_path):
+    engine = create_engine(EngineSpec('hobot_dnn', write_model(tmp_path)))
+    with pytest.raises(EngineError, match='6144 uint8 values; the model needs 75264 .*224x224'):
+        engine.infer(nv12_frame(30, 64, 64))
     with pytest.raises(EngineError, match='missing.bin'):
         create_engine(EngineSpec('hobot_dnn', str(tmp_path / 'missing.bin')))
-    with pytest.raises(EngineError, match='BGR'):
-        create_engine(EngineSpec('hobot_dnn', write_model(tmp_path, input_type='BGR')))
+    with pytest.raises(EngineError, match='no model from .*empty.bin'):
+        create_engine(EngineSpec('hobot_dnn', write_model(tmp_path, 'empty.bin', empty=True)))
+    with pytest.raises(EngineError, match='bgr.bin takes BGR input'):
+        create_engine(EngineSpec('hobot_dnn', write_model(tmp_path, 'bgr.bin', input_type='BGR')))
+    with pytest.raises(EngineError, match='scales.bin: quantized S32 output needs 1 or 1000 '
+                                          'scales, has 2'):
+        create_engine(EngineSpec('hobot_dnn', write_model(
+            tmp_path, 'scales.bin', output_type='S32', scale_data=[1.0, 2.0])))
+
+
+def test_hobot_dnn_available_with_the_double(pyeasy_dnn):
     assert hobot_dnn_available()
 
 
@@ -189,53 +266,137 @@ def test_hobot_dnn_missing_module_says_what_to_do(monkeypatch):
                  'hobot_dnn_rdkx5.pyeasy_dnn'):
         monkeypatch.setitem(sys.modules, name, None)  # makes the import fail
     assert not hobot_dnn_available()
-    with pytest.raises(EngineError, match='pyeasy_dnn.*onnxruntime'):
+    with pytest.raises(EngineError) as caught:
         create_engine(EngineSpec('hobot_dnn', 'model.bin'))
+    message = str(caught.value)
+    assert message.startswith("hobot_dnn engine needs the board's hobot_dnn Python package")
+    assert 'hobot_dnn_rdkx5' in message and 'onnxruntime' in message and '\n' not in message
 
 
 # onnxruntime -------------------------------------------------------------------------------------
 
-def tiny_classifier(path: Path, height: int = 8, width: int = 8) -> None:
-    """Write an ONNX model whose 3 logits are the mean of each input channel."""
-    onnx = pytest.importorskip('onnx', reason='onnx builds the test model')
-    from onnx import helper, TensorProto
+WEIGHTS = np.array([1.0, 2.0, 3.0])
+#: The zoo's ImageNet normalization, as published (RGB).
+ZOO_MEAN = [123.675, 116.28, 103.53]
+ZOO_STD = [58.395, 57.12, 57.375]
+
+
+def row_model(path: Path, height, width, channels: int = 3, dtype: str = 'FLOAT') -> None:
+    """
+    Write an ONNX model: logits[c, y] = WEIGHTS[c] * mean over x of the input data[0, c, y, x].
+
+    Every logit depends on one channel and one row, so channel order and layout both show.
+    """
+    onnx = pytest.importorskip('onnx', reason='the onnx package builds the test models')
+    from onnx import helper, numpy_helper, TensorProto
+    weights = numpy_helper.from_array(
+        WEIGHTS.astype(helper.tensor_dtype_to_np_dtype(getattr(TensorProto, dtype)))
+        .reshape(1, 3, 1), 'weights')
     graph = helper.make_graph(
-        [helper.make_node('ReduceMean', ['data'], ['pooled'], axes=[2, 3], keepdims=0),
-         helper.make_node('Identity', ['pooled'], ['output'])],
-        'tiny', [helper.make_tensor_value_info('data', TensorProto.FLOAT, [1, 3, height, width])],
-        [helper.make_tensor_value_info('output', TensorProto.FLOAT, [1, 3])])
+        [helper.make_node('ReduceMean', ['data'], ['rows'], axes=[3], keepdims=0),
+         helper.make_node('Mul', ['rows', 'weights'], ['output'])],
+        'rows',
+        [helper.make_tensor_value_info('data', getattr(TensorProto, dtype),
+                                       [1, channels, height, width])],
+        [helper.make_tensor_value_info('output', getattr(TensorProto, dtype), [1, 3, height])],
+        initializer=[weights])
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid('', 13)])
     model.ir_version = 8
     onnx.save(model, str(path))
 
 
-def test_onnxruntime_normalizes_rgb_nchw(tmp_path):
-    import cv2
-    path = tmp_path / 'tiny.onnx'
-    tiny_classifier(path)
+def reference_logits(nv12, height, width, mean, std):
+    """Compute the row model's logits with numpy from OpenCV's NV12 to RGB conversion."""
+    rgb = cv2.cvtColor(nv12.reshape(height * 3 // 2, width), cv2.COLOR_YUV2RGB_NV12)
+    normalized = (rgb.astype(np.float64) - mean) / std
+    return (normalized.mean(axis=1).T * WEIGHTS[:, None]).reshape(-1)
+
+
+def test_onnxruntime_matches_a_numpy_reference(tmp_path):
+    path = tmp_path / 'rows.onnx'
+    row_model(path, 6, 10)
     mean, std = [10.0, 20.0, 30.0], [2.0, 4.0, 8.0]
     engine = create_engine(EngineSpec('onnxruntime', str(path), {'mean': mean, 'std': std}))
-    assert (engine.input_height, engine.input_width, engine.num_classes) == (8, 8, 3)
-    bgr = np.zeros((8, 8, 3), np.uint8)
-    bgr[..., 2] = 200  # red
-    from rdk_classifier.frames import bgr_to_nv12
-    nv12 = bgr_to_nv12(bgr)
-    rgb = cv2.cvtColor(nv12.reshape(12, 8), cv2.COLOR_YUV2RGB_NV12).astype(np.float64)
-    expected = ((rgb - mean) / std).mean(axis=(0, 1))
-    logits = engine.infer(nv12)
-    np.testing.assert_allclose(logits, expected, rtol=1e-5, atol=1e-5)
-    assert int(np.argmax(logits * std)) == 0, 'red must land in the first (R) channel'
+    assert (engine.input_height, engine.input_width, engine.num_classes) == (6, 10, 18)
+    assert engine.releases_gil
+    rng = np.random.default_rng(3)
+    for _ in range(3):  # the engine reuses its buffers between calls
+        nv12 = rng.integers(0, 256, 6 * 10 * 3 // 2, dtype=np.uint8)
+        logits = engine.infer(nv12)
+        assert logits.dtype == np.float32 and logits.shape == (18,)
+        np.testing.assert_allclose(logits, reference_logits(nv12, 6, 10, mean, std),
+                                   rtol=1e-5, atol=1e-4)
 
 
-def test_onnxruntime_errors(tmp_path):
-    with pytest.raises(EngineError, match='does not exist'):
+def test_onnxruntime_defaults_to_the_zoo_normalization(tmp_path):
+    path = tmp_path / 'rows.onnx'
+    row_model(path, 4, 8)
+    engine = create_engine(EngineSpec('onnxruntime', str(path)))
+    nv12 = np.random.default_rng(4).integers(0, 256, 48, dtype=np.uint8)
+    np.testing.assert_allclose(engine.infer(nv12),
+                               reference_logits(nv12, 4, 8, ZOO_MEAN, ZOO_STD),
+                               rtol=1e-5, atol=1e-5)
+
+
+def test_onnxruntime_feeds_red_to_the_first_channel(tmp_path):
+    path = tmp_path / 'rows.onnx'
+    row_model(path, 4, 8)
+    engine = create_engine(EngineSpec('onnxruntime', str(path),
+                                      {'mean': [0, 0, 0], 'std': [1, 1, 1]}))
+    # BT.601 video-range red: Y 81, U 90, V 240.
+    per_channel = engine.infer(nv12_frame(81, 8, 4, u=90, v=240)).reshape(3, 4) / WEIGHTS[:, None]
+    red, green, blue = per_channel.mean(axis=1)
+    assert red > 200 and green < 40 and blue < 40
+
+
+def test_onnxruntime_dynamic_size_comes_from_the_input_size_option(tmp_path):
+    path = tmp_path / 'dynamic.onnx'
+    row_model(path, 'height', 'width')
+    engine = create_engine(EngineSpec('onnxruntime', str(path), {'input_size': [4, 12]}))
+    assert (engine.input_height, engine.input_width, engine.num_classes) == (4, 12, 12)
+    default = create_engine(EngineSpec('onnxruntime', str(path)))
+    assert (default.input_height, default.input_width, default.num_classes) == (224, 224, 672)
+
+
+def test_onnxruntime_errors_name_the_file(tmp_path):
+    with pytest.raises(EngineError, match='none.onnx does not exist; download it'):
         create_engine(EngineSpec('onnxruntime', str(tmp_path / 'none.onnx')))
     garbage = tmp_path / 'garbage.onnx'
     garbage.write_bytes(b'not a model')
-    with pytest.raises(EngineError, match='garbage.onnx'):
+    with pytest.raises(EngineError, match='could not load .*garbage.onnx.*ONNX model'):
         create_engine(EngineSpec('onnxruntime', str(garbage)))
+    gray = tmp_path / 'gray.onnx'
+    row_model(gray, 4, 8, channels=1)
+    with pytest.raises(EngineError, match='gray.onnx: input data .*1, 1, 4, 8.*1x3xHxW'):
+        create_engine(EngineSpec('onnxruntime', str(gray)))
+    doubles = tmp_path / 'double.onnx'
+    row_model(doubles, 4, 8, dtype='DOUBLE')
+    with pytest.raises(EngineError, match='double.onnx: input data is tensor\\(double\\)'):
+        create_engine(EngineSpec('onnxruntime', str(doubles)))
 
 
-def test_unknown_engine():
-    with pytest.raises(EngineError, match='fake, hobot_dnn, onnxruntime'):
+@pytest.mark.parametrize('options, message', [
+    ({'std': [1, 0, 1]}, 'std must be 3 finite numbers .*none 0'),
+    ({'mean': [1, 2]}, 'mean must be 3'),
+    ({'intra_op_threads': -1}, 'intra_op_threads')])
+def test_onnxruntime_rejects_bad_options(tmp_path, options, message):
+    path = tmp_path / 'rows.onnx'
+    row_model(path, 4, 8)
+    with pytest.raises(EngineError, match=message):
+        create_engine(EngineSpec('onnxruntime', str(path), options))
+
+
+# create_engine -----------------------------------------------------------------------------------
+
+def test_unknown_engine_lists_the_kinds():
+    with pytest.raises(EngineError, match="unknown engine 'tpu'; use one of: "
+                                          'fake, hobot_dnn, onnxruntime'):
         create_engine(EngineSpec('tpu'))
+    assert ENGINE_KINDS == ('fake', 'hobot_dnn', 'onnxruntime')
+
+
+def test_spec_pickles_for_worker_processes():
+    spec = EngineSpec('fake', '', {'input_size': [32, 32], 'num_classes': 5})
+    copy = pickle.loads(pickle.dumps(spec))
+    assert copy == spec
+    assert create_engine(copy).num_classes == 5

@@ -12,11 +12,17 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""The engine interface: NV12 in, logits out; one small class per backend."""
+"""
+The engine interface: one NV12 frame in, float32 logits out.
+
+An engine instance is used by one thread at a time (pyeasy_dnn models must not be shared between
+threads). ``releases_gil`` tells the pipeline whether other Python threads can run during
+``infer``; it runs GIL-holding engines in worker processes.
+"""
 
 import abc
 from dataclasses import dataclass, field
-from typing import Any, Dict
+from typing import Any, Mapping
 
 import numpy as np
 
@@ -27,17 +33,20 @@ class EngineError(RuntimeError):
 
 @dataclass(frozen=True)
 class EngineSpec:
-    """What to build an engine from; picklable, so worker processes build their own."""
+    """What to build an engine from; picklable, so worker processes build their own engine."""
 
+    #: One of ENGINE_KINDS: 'fake', 'hobot_dnn' or 'onnxruntime'.
     kind: str
+    #: The model file; empty for the fake engine.
     model_path: str = ''
-    options: Dict[str, Any] = field(default_factory=dict)
+    #: Engine-specific options (a plain dict, so the spec pickles).
+    options: Mapping[str, Any] = field(default_factory=dict)
 
 
 class Engine(abc.ABC):
-    """A loaded model. One instance is used by one thread at a time."""
+    """A loaded model: ``infer`` turns an NV12 frame of the model's input size into logits."""
 
-    #: Whether infer() lets other Python threads run (pyeasy_dnn does not).
+    #: Whether infer() lets other Python threads run (pyeasy_dnn holds the GIL throughout).
     releases_gil = True
     input_height: int
     input_width: int
@@ -45,19 +54,19 @@ class Engine(abc.ABC):
 
     @property
     def input_nbytes(self) -> int:
-        """Size of the NV12 input: height * width * 3 / 2."""
+        """Size of the NV12 input in bytes: height * width * 3 / 2."""
         return self.input_height * self.input_width * 3 // 2
 
     def check_input(self, nv12: np.ndarray) -> None:
-        """Raise EngineError unless ``nv12`` is a frame of this model's input size."""
+        """Raise EngineError unless ``nv12`` is a uint8 frame of this model's input size."""
         if nv12.size != self.input_nbytes or nv12.dtype != np.uint8:
-            raise EngineError('NV12 input has %d %s values, the model needs %d uint8 (%dx%d)'
-                              % (nv12.size, nv12.dtype, self.input_nbytes, self.input_width,
-                                 self.input_height))
+            raise EngineError(
+                'NV12 input has %d %s values; the model needs %d uint8 (%dx%d * 3/2)'
+                % (nv12.size, nv12.dtype, self.input_nbytes, self.input_width, self.input_height))
 
     @abc.abstractmethod
     def infer(self, nv12: np.ndarray) -> np.ndarray:
-        """Classify one NV12 frame (1-D uint8); return float32 logits (a copy the caller owns)."""
+        """Classify one NV12 frame (1-D uint8, H*W*3/2); return float32 logits the caller owns."""
 
     def close(self) -> None:
-        """Release the model."""
+        """Release the model; the engine is not used afterwards."""

@@ -15,18 +15,29 @@
 """
 The fake engine: deterministic results from the image content, for tests and simulation.
 
-Rule (tests compute expectations from it): the class of a frame is
-``floor(mean luma * num_classes / 256)`` and the logits are ``-|i - class|``, so the ranking of
-every class is known. Options simulate an accelerator: ``latency_ms`` per forward, ``hold_gil``
-to hold the GIL for that time as pyeasy_dnn does (without burning a core), ``device_fps`` to
-share one simulated device among the workers of a node, like the single BPU (each forward ends
-with 1 / device_fps seconds on the device, reserved on a timeline that all workers share, so the
-device serves exactly device_fps forwards a second however the sleeps overshoot), and fault
-injection (``fail_every``, ``hang_every``).
+Rule (tests compute expectations with :func:`fake_class`): the class of a frame is
+``floor(mean of the Y plane * num_classes / 256)`` (at most num_classes - 1) and the logits are
+``-|i - class|``, so the ranking of every class is known.
+
+Options simulate an accelerator:
+
+- ``input_size`` [height, width] (default [224, 224]) and ``num_classes`` (1000);
+- ``latency_ms`` per forward; with ``hold_gil`` the forward holds the GIL for that time as a
+  pyeasy_dnn forward does, without burning a core (a PyDLL call to usleep keeps the GIL);
+- ``device_fps`` shares one simulated device among the worker processes of a node, like the
+  single BPU: the last 1 / device_fps s of each forward are booked on a timeline all workers
+  share (a lock file named after the parent process); a forward lasts latency_ms, or longer
+  when it has to wait for its turn, so the device serves at most device_fps forwards a second
+  however the sleeps overshoot;
+- faults: ``fail_every`` N raises EngineError on every Nth call (counting from 1), and
+  ``hang_every`` N sleeps ``hang_s`` s (releasing the GIL) on every Nth call, like a stuck
+  accelerator.
 """
 
 import ctypes
 import fcntl
+import math
+import numbers
 import os
 import struct
 import sys
@@ -38,43 +49,64 @@ import numpy as np
 
 from .base import Engine, EngineError
 
-_OPTIONS = {'input_size': [224, 224], 'num_classes': 1000, 'latency_ms': 0.0, 'hold_gil': False,
-            'device_fps': 0.0, 'fail_every': 0, 'hang_every': 0, 'hang_s': 3600.0}
-
-
-def fake_class(nv12: np.ndarray, input_width: int, input_height: int, num_classes: int) -> int:
-    """Return the class the fake engine gives an NV12 frame (see the module docstring)."""
-    luma = np.asarray(nv12)[:input_width * input_height]
-    return min(int(luma.mean() * num_classes // 256), num_classes - 1)
-
-
-def _usleep_holding_gil(microseconds: int) -> None:
-    # A PyDLL call keeps the GIL, exactly like a pyeasy_dnn forward; usleep burns no CPU.
-    _LIBC.usleep(microseconds)
-
+DEFAULT_OPTIONS = {'input_size': [224, 224], 'num_classes': 1000, 'latency_ms': 0.0,
+                   'hold_gil': False, 'device_fps': 0.0, 'fail_every': 0, 'hang_every': 0,
+                   'hang_s': 3600.0}
+_WHOLE_NUMBERS = ('num_classes', 'fail_every', 'hang_every')
+_NUMBERS = ('latency_ms', 'device_fps', 'hang_s')
 
 _LIBC = ctypes.PyDLL(None)
 _PR_SET_TIMERSLACK = 29
+#: usleep may reject a second or more (POSIX), so long holds are slept in slices.
+_MAX_USLEEP_S = 0.5
+
+
+def fake_class(nv12: np.ndarray, input_width: int, input_height: int, num_classes: int) -> int:
+    """Return the class the fake engine gives an NV12 frame: the mean luma's bucket."""
+    luma = np.asarray(nv12).reshape(-1)[:input_width * input_height]
+    return min(int(luma.mean() * num_classes // 256), num_classes - 1)
+
+
+def _check_number(name: str, value: Any, whole: bool) -> None:
+    """Raise EngineError unless ``value`` is a finite number >= 0 (whole when ``whole``)."""
+    valid = (isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+             and math.isfinite(value) and value >= 0 and (not whole or value == int(value)))
+    if not valid:
+        raise EngineError('fake engine option %s must be a %s >= 0, got %r'
+                          % (name, 'whole number' if whole else 'finite number', value))
+
+
+def _is_nv12_dimension(value: Any) -> bool:
+    """Tell whether ``value`` can be an NV12 height or width: an even whole number >= 2."""
+    return (isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
+            and value >= 2 and value % 2 == 0)
 
 
 class FakeEngine(Engine):
     """See the module docstring."""
 
     def __init__(self, options: Mapping[str, Any]) -> None:
-        """Validate the options; EngineError names a bad one."""
-        unknown = set(options) - set(_OPTIONS)
+        """Validate the options; EngineError names a bad one and its value."""
+        unknown = sorted(set(options) - set(DEFAULT_OPTIONS))
         if unknown:
-            raise EngineError('unknown fake engine options: %s' % ', '.join(sorted(unknown)))
-        settings = dict(_OPTIONS, **options)
-        for name in ('num_classes', 'latency_ms', 'device_fps', 'fail_every', 'hang_every',
-                     'hang_s'):
-            if settings[name] < 0:
-                raise EngineError('fake engine option %s must be >= 0, got %r'
-                                  % (name, settings[name]))
-        self.input_height, self.input_width = (int(v) for v in settings['input_size'])
+            raise EngineError('unknown fake engine options: %s; known: %s'
+                              % (', '.join(unknown), ', '.join(sorted(DEFAULT_OPTIONS))))
+        settings = dict(DEFAULT_OPTIONS, **options)
+        for name in _WHOLE_NUMBERS + _NUMBERS:
+            _check_number(name, settings[name], name in _WHOLE_NUMBERS)
+        size = settings['input_size']
+        if not (isinstance(size, (list, tuple)) and len(size) == 2
+                and all(_is_nv12_dimension(v) for v in size)):
+            raise EngineError('fake engine option input_size must be [height, width] with even '
+                              'whole numbers >= 2 (NV12), got %r' % (size,))
+        if settings['num_classes'] < 1:
+            raise EngineError('fake engine option num_classes must be >= 1, got %r'
+                              % settings['num_classes'])
+        if not isinstance(settings['hold_gil'], (bool, np.bool_)):
+            raise EngineError('fake engine option hold_gil must be true or false, got %r'
+                              % settings['hold_gil'])
+        self.input_height, self.input_width = (int(v) for v in size)
         self.num_classes = int(settings['num_classes'])
-        if self.num_classes < 1 or self.input_height < 2 or self.input_width < 2:
-            raise EngineError('fake engine needs num_classes >= 1 and an input of 2x2 or more')
         self._latency_s = settings['latency_ms'] / 1e3
         self._hold_gil = bool(settings['hold_gil'])
         self.releases_gil = not self._hold_gil
@@ -84,8 +116,9 @@ class FakeEngine(Engine):
         self._hang_s = float(settings['hang_s'])
         self._calls = 0
         self._device = None
-        if self._latency_s and sys.platform.startswith('linux'):
+        if (self._latency_s or self._device_s) and sys.platform.startswith('linux'):
             # Sleep as exactly as the kernel allows (the default slack adds ~50 us a sleep).
+            # The slack is per thread: the pipeline builds and runs an engine on one thread.
             _LIBC.prctl(_PR_SET_TIMERSLACK, 1)
         if self._device_s:
             # One lock file per node (the workers' parent): one simulated device per node.
@@ -110,7 +143,7 @@ class FakeEngine(Engine):
         ends = started + self._latency_s
         if self._device is not None:
             ends = self._reserve_device(ends)
-        self._wait(ends - time.monotonic())
+        self._wait_until(ends)
         return logits
 
     def _reserve_device(self, ends: float) -> float:
@@ -126,13 +159,16 @@ class FakeEngine(Engine):
             fcntl.flock(fd, fcntl.LOCK_UN)
         return ends
 
-    def _wait(self, seconds: float) -> None:
-        if seconds <= 0:
+    def _wait_until(self, deadline: float) -> None:
+        remaining = deadline - time.monotonic()
+        if not self._hold_gil:
+            if remaining > 0:
+                time.sleep(remaining)
             return
-        if self._hold_gil:
-            _usleep_holding_gil(int(seconds * 1e6))
-        else:
-            time.sleep(seconds)
+        # Loop: a signal can end usleep early, and long holds go in slices.
+        while remaining > 0:
+            _LIBC.usleep(int(min(remaining, _MAX_USLEEP_S) * 1e6))
+            remaining = deadline - time.monotonic()
 
     def close(self) -> None:
         """Release the device lock file."""

@@ -15,14 +15,18 @@
 """
 The onnxruntime engine: the zoo's float .onnx models on a PC.
 
-The zoo's float models take ``data``, 1x3xHxW float32 RGB normalized with the zoo's mean and
-std; per-model values come from the catalog (EfficientNet-Lite: mean 127, std 128). The engine
-takes the same NV12 frame as the BPU, so the PC runs the node's exact preprocessing. ONNX
-Runtime releases the GIL while it runs.
+The zoo's float models take one input (``data``), 1x3xHxW float32 RGB normalized per channel as
+``(x - mean) / std``; per-model values come from the catalog (EfficientNet-Lite: mean 127, std
+128). The engine takes the same NV12 frame as the BPU, so the PC runs the node's exact
+preprocessing. Options: ``mean`` and ``std`` (RGB), ``input_size`` [height, width] for models
+with dynamic spatial dimensions (default 224x224), ``providers`` and ``intra_op_threads``
+(0: ONNX Runtime's choice). ONNX Runtime releases the GIL while it runs.
 """
 
+import math
+import numbers
 import os
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import cv2
 import numpy as np
@@ -32,59 +36,94 @@ from .base import Engine, EngineError
 #: The zoo's ImageNet normalization (RGB order).
 ZOO_MEAN = (123.675, 116.28, 103.53)
 ZOO_STD = (58.395, 57.12, 57.375)
+DEFAULT_INPUT_SIZE = (224, 224)
+
+
+def _rgb_values(name: str, values: Sequence[float], nonzero: bool) -> np.ndarray:
+    """Return the option as a float32 (1, 3, 1, 1) array; EngineError unless 3 finite values."""
+    valid = (isinstance(values, (list, tuple, np.ndarray)) and len(values) == 3
+             and all(isinstance(v, numbers.Real) and math.isfinite(v) for v in values)
+             and not (nonzero and 0 in values))
+    if not valid:
+        raise EngineError('onnxruntime engine option %s must be 3 finite numbers (R, G, B)%s, '
+                          'got %r' % (name, ', none 0' if nonzero else '', values))
+    return np.asarray(values, dtype=np.float32).reshape(1, 3, 1, 1)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0][:200] if text else type(exc).__name__
 
 
 class OnnxEngine(Engine):
-    """A float ONNX classifier run by ONNX Runtime."""
+    """A float ONNX classifier with one NCHW RGB input, run by ONNX Runtime."""
 
     def __init__(self, model_path: str, options: Mapping[str, Any]) -> None:
-        """Load the model; EngineError names the file and what is wrong."""
+        """Load the model; EngineError names the file and what to do."""
         try:
             import onnxruntime
         except ImportError as exc:
             raise EngineError('the onnxruntime engine needs the onnxruntime Python package '
-                              '(pip install onnxruntime)') from exc
+                              '(pip install onnxruntime): %s' % exc) from exc
         if not os.path.isfile(model_path):
-            raise EngineError('ONNX model %s does not exist' % model_path)
+            raise EngineError('ONNX model %s does not exist; download it (see config/models.yaml) '
+                              'or export it with the export_onnx command' % model_path)
+        mean = _rgb_values('mean', options.get('mean', ZOO_MEAN), nonzero=False)
+        inv_std = 1.0 / _rgb_values('std', options.get('std', ZOO_STD), nonzero=True)
+        threads = options.get('intra_op_threads', 0)
+        if not isinstance(threads, numbers.Integral) or threads < 0:
+            raise EngineError('onnxruntime engine option intra_op_threads must be a whole number '
+                              '>= 0, got %r' % (threads,))
         session_options = onnxruntime.SessionOptions()
-        session_options.intra_op_num_threads = int(options.get('intra_op_threads', 0))
+        session_options.intra_op_num_threads = int(threads)
         session_options.log_severity_level = 3  # errors only
         try:
             self._session = onnxruntime.InferenceSession(
                 model_path, session_options,
                 providers=list(options.get('providers', ['CPUExecutionProvider'])))
         except Exception as exc:  # noqa: B902 - ORT raises several unrelated types
-            raise EngineError('onnxruntime could not load %s (%s); is it an ONNX model?'
-                              % (model_path, str(exc).splitlines()[0][:200])) from exc
+            raise EngineError('onnxruntime could not load %s (%s); is it an ONNX model? Download '
+                              'or export it again' % (model_path, _first_line(exc))) from exc
         model_input = self._session.get_inputs()[0]
         self._input_name = model_input.name
+        self.input_height, self.input_width = self._input_size(
+            model_path, model_input, options.get('input_size', DEFAULT_INPUT_SIZE))
+        self._mean = mean
+        self._inv_std = inv_std
+        height, width = self.input_height, self.input_width
+        self._rgb = np.empty((height, width, 3), np.uint8)
+        self._batch = np.empty((1, 3, height, width), np.float32)
+        # The batch seen as height x width x channel: the RGB image is written through it, so
+        # the transposition to NCHW costs no extra copy.
+        self._batch_hwc = self._batch[0].transpose(1, 2, 0)
+        self._mean_hwc = mean.reshape(1, 1, 3)
+        try:
+            # One forward of a gray frame: the class count, and a run-time failure found now.
+            probe = self.infer(np.full(self.input_nbytes, 128, np.uint8))
+        except Exception as exc:  # noqa: B902 - ORT raises several unrelated types
+            raise EngineError('onnxruntime could not run %s (%s)'
+                              % (model_path, _first_line(exc))) from exc
+        self.num_classes = probe.size
+
+    @staticmethod
+    def _input_size(model_path: str, model_input: Any, fallback: Sequence[int]):
+        """Return (height, width) of a 1x3xHxW float input; dynamic dimensions from fallback."""
         shape = list(model_input.shape)
-        if len(shape) != 4 or 3 not in (shape[1], shape[3]):
-            raise EngineError('%s: input %s has shape %s; expected 1x3xHxW or 1xHxWx3'
-                              % (model_path, model_input.name, shape))
-        self._nchw = shape[1] == 3
-        spatial = shape[2:4] if self._nchw else shape[1:3]
-        fallback = options.get('input_size', (224, 224))
-        self.input_height, self.input_width = (
-            int(dim) if isinstance(dim, int) else int(default)
-            for dim, default in zip(spatial, fallback))
-        output_shape = self._session.get_outputs()[0].shape
-        self.num_classes = int(np.prod([d for d in output_shape if isinstance(d, int)]))
-        mean = np.asarray(options.get('mean', ZOO_MEAN), dtype=np.float32)
-        std = np.asarray(options.get('std', ZOO_STD), dtype=np.float32)
-        self._mean = mean.reshape(1, 1, 3)
-        self._inv_std = (1.0 / std).reshape(1, 1, 3)
-        self._rgb = np.empty((self.input_height, self.input_width, 3), np.uint8)
-        self._normalized = np.empty((self.input_height, self.input_width, 3), np.float32)
+        # ORT gives a dynamic dimension as a name or None.
+        if (model_input.type != 'tensor(float)' or len(shape) != 4 or shape[1] != 3
+                or isinstance(shape[0], int) and shape[0] != 1):
+            raise EngineError('%s: input %s is %s %s; expected float 1x3xHxW (RGB, NCHW)'
+                              % (model_path, model_input.name, model_input.type, shape))
+        return tuple(dim if isinstance(dim, int) else int(default)
+                     for dim, default in zip(shape[2:4], fallback))
 
     def infer(self, nv12: np.ndarray) -> np.ndarray:
         """Convert to RGB, normalize, run; return float32 logits."""
         self.check_input(nv12)
         yuv = nv12.reshape(self.input_height * 3 // 2, self.input_width)
         cv2.cvtColor(yuv, cv2.COLOR_YUV2RGB_NV12, dst=self._rgb)
-        np.subtract(self._rgb, self._mean, out=self._normalized)
-        np.multiply(self._normalized, self._inv_std, out=self._normalized)
-        tensor = self._normalized.transpose(2, 0, 1) if self._nchw else self._normalized
-        batch = np.ascontiguousarray(tensor)[np.newaxis]
-        logits = self._session.run(None, {self._input_name: batch})[0]
-        return np.asarray(logits, dtype=np.float32).ravel()
+        np.subtract(self._rgb, self._mean_hwc, out=self._batch_hwc)
+        np.multiply(self._batch, self._inv_std, out=self._batch)
+        logits = self._session.run(None, {self._input_name: self._batch})[0]
+        # ORT allocates its outputs per run, so the caller owns this array.
+        return logits.astype(np.float32, copy=False).reshape(-1)

@@ -17,12 +17,16 @@ A test double of hobot_dnn.pyeasy_dnn that follows its documented API.
 
 ``load(path)`` returns a list holding one model; ``model.inputs[0].properties`` and
 ``model.outputs[0].properties`` carry tensor_type, layout, shape and scale_data;
-``model.forward(nv12)`` takes one C-contiguous uint8 NV12 array and returns output tensors whose
-``buffer`` the next forward overwrites, like the real one. The model file is a small YAML
-description (output type, scales, layout) so tests can build every variant.
+``model.forward(nv12)`` takes one C-contiguous uint8 NV12 array of the input size and returns the
+output tensors, whose ``buffer`` the next forward overwrites, like the real library.
 
-Logits rule: class c = mean luma * 1000 // 256 scores 100, others score their distance from c
-(negated), as raw values before dequantization: logits = raw * scale.
+The model file is a small YAML mapping, so tests can build every variant: ``input_type`` (NV12),
+``layout`` (NCHW or NHWC), ``input_size`` [height, width] (224x224), ``num_classes`` (1000),
+``output_type`` (F32, S32 or S16), ``scale_data`` (a list, empty by default), ``output_shape``
+(default [1, num_classes, 1, 1]) and ``empty`` (true: load returns no model).
+
+Raw outputs (before dequantization): class c = mean luma * num_classes // 256 scores 100, every
+other class minus its distance from c.
 """
 
 from types import SimpleNamespace
@@ -30,33 +34,31 @@ from types import SimpleNamespace
 import numpy as np
 import yaml
 
+_DTYPES = {'F32': np.float32, 'S32': np.int32, 'S16': np.int16}
+
 
 class _Tensor:
 
-    def __init__(self, **properties) -> None:
+    def __init__(self, buffer=None, **properties) -> None:
         self.properties = SimpleNamespace(**properties)
-        self.buffer = None
+        self.buffer = buffer
 
 
 class _Model:
 
     def __init__(self, spec: dict) -> None:
-        self._spec = spec
-        height, width = spec.get('input_size', [224, 224])
+        self.height, self.width = spec.get('input_size', [224, 224])
         layout = spec.get('layout', 'NCHW')
-        shape = (1, 3, height, width) if layout == 'NCHW' else (1, height, width, 3)
+        shape = ((1, 3, self.height, self.width) if layout == 'NCHW'
+                 else (1, self.height, self.width, 3))
         self.inputs = [_Tensor(tensor_type=spec.get('input_type', 'NV12'), layout=layout,
                                shape=shape, scale_data=np.array([], np.float32))]
         self.num_classes = spec.get('num_classes', 1000)
         output_type = spec.get('output_type', 'F32')
-        self._dtype = {'F32': np.float32, 'S32': np.int32, 'S16': np.int16}[output_type]
-        scale = np.asarray(spec.get('scale_data', []), np.float32)
-        output = _Tensor(tensor_type=output_type, layout='NCHW', shape=(1, self.num_classes, 1, 1),
-                         scale_data=scale)
-        output.buffer = np.zeros((1, self.num_classes, 1, 1), self._dtype)
-        self.outputs = [output]
-        self.width, self.height = width, height
-        self.forward_calls = 0
+        output_shape = tuple(spec.get('output_shape', (1, self.num_classes, 1, 1)))
+        self.outputs = [_Tensor(buffer=np.zeros(output_shape, _DTYPES[output_type]),
+                                tensor_type=output_type, layout='NCHW', shape=output_shape,
+                                scale_data=np.asarray(spec.get('scale_data', []), np.float32))]
 
     def forward(self, nv12: np.ndarray):
         if not (isinstance(nv12, np.ndarray) and nv12.dtype == np.uint8
@@ -64,16 +66,17 @@ class _Model:
             raise RuntimeError('forward needs a C-contiguous uint8 array')
         if nv12.size != self.width * self.height * 3 // 2:
             raise RuntimeError('input size %d does not match the model' % nv12.size)
-        self.forward_calls += 1
-        winner = int(nv12[:self.width * self.height].mean() * self.num_classes // 256)
+        winner = int(nv12.reshape(-1)[:self.width * self.height].mean() * self.num_classes // 256)
         raw = -np.abs(np.arange(self.num_classes) - winner)
         raw[winner] = 100
         # Overwrite the same buffer, as the real library does.
-        self.outputs[0].buffer[...] = raw.reshape(self.outputs[0].buffer.shape)
+        buffer = self.outputs[0].buffer
+        buffer[...] = raw.reshape(buffer.shape)
         return self.outputs
 
 
 def load(path: str):
-    """Return [model] described by the YAML file at ``path``."""
+    """Return [model] described by the YAML file at ``path`` ([] when it says empty: true)."""
     with open(path, encoding='utf-8') as stream:
-        return [_Model(yaml.safe_load(stream) or {})]
+        spec = yaml.safe_load(stream) or {}
+    return [] if spec.get('empty') else [_Model(spec)]
