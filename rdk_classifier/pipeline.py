@@ -161,13 +161,13 @@ class Worker:
     the engine on the current one.
     """
 
-    def __init__(self, spec: EngineSpec, context: Any, shape: Optional[ModelShape] = None) -> None:
+    def __init__(self, spec: EngineSpec, context: Any) -> None:
         self._spec = spec
         self._context = context
         self._process = None
         self._conn: Optional[Connection] = None
         self._shm: Optional[shared_memory.SharedMemory] = None
-        self.shape = shape
+        self.shape: Optional[ModelShape] = None
         self.inputs: List[np.ndarray] = []
         self.restarts = 0
 
@@ -214,9 +214,10 @@ class Worker:
         try:
             self._conn.send(index)
         except OSError as exc:
+            failure = WorkerFailure('worker process died (exit code %s); restarted'
+                                    % self._process.exitcode)
             self.restart()
-            raise WorkerFailure('worker process died (exit code %s); restarted'
-                                % self._process.exitcode) from exc
+            raise failure from exc
 
     def collect(self, timeout: Optional[float]) -> Tuple[np.ndarray, float]:
         """
