@@ -67,11 +67,12 @@ def test_scenario(setup, scenario, started_nodes, client):
 def test_clean_exit_while_workers_busy(signum, client, tmp_path):
     """Exit code 0 within 2 s and no worker left behind, even mid-inference."""
     params = scenarios.write_params_file('raw', str(tmp_path / 'params.yaml'))
-    segments_before = python_shared_memory()
     node = NodeProcess(params, '-p', 'fake.latency_ms:=300.0', '-p', 'fake.hold_gil:=true')
     node.wait_for_line('classifying')
     workers = children_of(node.process.pid)
     assert len(workers) >= 2, 'expected a worker process per thread'
+    segments = shared_memory_of(node.process.pid)
+    assert segments, 'the node maps its workers\' input buffers'
     data, step, _ = scenarios.uniform_frame('bgr8', 100)
     publisher = client.publisher(scenarios.CAM1)
     for _ in range(10):  # keep the workers busy
@@ -83,12 +84,13 @@ def test_clean_exit_while_workers_busy(signum, client, tmp_path):
     assert time.monotonic() - started < 2.0
     time.sleep(0.2)
     assert not [pid for pid in workers if alive(pid)], 'orphan worker processes'
-    assert python_shared_memory() - segments_before == set(), 'shared memory left behind'
+    assert not [s for s in segments if os.path.exists(s)], 'shared memory left behind'
 
 
-def python_shared_memory() -> set:
-    """Names of the shared-memory segments Python created (multiprocessing.shared_memory)."""
-    return {name for name in os.listdir('/dev/shm') if name.startswith('psm_')}
+def shared_memory_of(pid: int) -> set:
+    """Return the /dev/shm files that Python shared memory maps into process ``pid``."""
+    with open('/proc/%d/maps' % pid, encoding='utf-8') as maps:
+        return {line.split()[-1] for line in maps if '/dev/shm/psm_' in line}
 
 
 def test_incompatible_qos_is_reported_with_the_fix(client):
