@@ -72,7 +72,7 @@ def test_clean_exit_while_workers_busy(signum, client, tmp_path):
     workers = children_of(node.process.pid)
     assert len(workers) >= 2, 'expected a worker process per thread'
     segments = shared_memory_of(node.process.pid)
-    assert segments, 'the node maps its workers\' input buffers'
+    assert segments, "the node maps its workers' input buffers"
     data, step, _ = scenarios.uniform_frame('bgr8', 100)
     publisher = client.publisher(scenarios.CAM1)
     for _ in range(10):  # keep the workers busy
