@@ -23,6 +23,7 @@ executor thread runs subscriptions, the 1 Hz diagnostics timer and parameter cha
 
 import math
 import os
+import signal
 import sys
 import time
 from typing import Dict, List, Optional, Sequence
@@ -359,7 +360,12 @@ class ClassifierNode(Node):
         msg.results = [
             ObjectHypothesis(class_id=labels[index] if by_name else str(index), score=score)
             for index, score in result.top]
-        camera['classification'].publish(msg)
+        try:
+            camera['classification'].publish(msg)
+        except Exception:  # noqa: B902 - rclpy raises its internal RCLError
+            if self.context.ok():
+                raise
+            return  # a signal shut the context down before the workers stopped
         stamp = result.token.stamp
         latency = self.get_clock().now().nanoseconds - (stamp.sec * 10**9 + stamp.nanosec)
         stats.time('latency', latency / 1e9)
@@ -479,6 +485,10 @@ def main(args: Optional[List[str]] = None) -> int:
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
     finally:
+        # Ctrl-C under ros2 launch signals the node twice (the terminal, then launch): the
+        # second signal must not cut short the release of workers and shared memory.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         if node is not None:
             node.destroy_node()
         rclpy.try_shutdown()
