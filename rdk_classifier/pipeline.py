@@ -34,7 +34,8 @@ Why processes: pyeasy_dnn holds the GIL for the whole forward and a loaded model
 shared between threads, so only processes overlap inference on the board (the zoo's multi-thread
 figures). Every engine runs the same way, which also lets a hung forward be killed: a worker that
 exceeds ``infer_timeout`` or dies is killed and restarted, and its frame counted as
-``dropped_engine``. Workers are started with 'spawn' (forking a process that runs DDS threads is
+``dropped_engine``; stopping abandons forwards in progress rather than wait for a hung one.
+Workers are started with 'spawn' (forking a process that runs DDS threads is
 unsafe) and die with the node (PR_SET_PDEATHSIG).
 """
 
@@ -59,6 +60,8 @@ from rdk_classifier.stats import CameraStats
 
 #: How long a worker may take to load its model before start-up fails.
 LOAD_TIMEOUT_S = 120.0
+#: How often a lane waiting for a result checks whether the pipeline is stopping.
+STOP_POLL_S = 0.05
 _PR_SET_PDEATHSIG = 1
 _SIGKILL = 9
 
@@ -107,6 +110,10 @@ class ModelShape:
 
 class WorkerFailure(Exception):
     """The worker timed out or died; it has been restarted."""
+
+
+class PipelineStopping(Exception):
+    """The pipeline is stopping: the result being waited for is abandoned."""
 
 
 def _worker_main(spec: EngineSpec, conn: Connection) -> None:
@@ -219,17 +226,23 @@ class Worker:
             self.restart()
             raise failure from exc
 
-    def collect(self, timeout: Optional[float]) -> Tuple[np.ndarray, float]:
+    def collect(self, timeout: Optional[float],
+                stopping: threading.Event) -> Tuple[np.ndarray, float]:
         """
         Return (logits, seconds) of the submitted frame.
 
-        Raises EngineError when the engine raised (the worker keeps running) and WorkerFailure
-        when the worker timed out or died (it is restarted before this returns).
+        Raises EngineError when the engine raised (the worker keeps running), WorkerFailure
+        when the worker timed out or died (it is restarted before this returns) and
+        PipelineStopping as soon as ``stopping`` is set (a hung forward must not delay exit).
         """
+        deadline = None if timeout is None else time.monotonic() + timeout
         try:
-            if not self._conn.poll(timeout):
-                raise WorkerFailure('inference took longer than %.0f ms; worker restarted'
-                                    % (timeout * 1e3))
+            while not self._conn.poll(STOP_POLL_S):
+                if stopping.is_set():
+                    raise PipelineStopping()
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise WorkerFailure('inference took longer than %.0f ms; worker restarted'
+                                        % (timeout * 1e3))
             kind, *payload = self._conn.recv()
         except (EOFError, OSError) as exc:
             failure = WorkerFailure('worker process died (exit code %s); restarted'
@@ -320,7 +333,7 @@ class InferencePipeline:
         self.capture_input = False
         self._slots: Dict[str, _CameraSlot] = {camera: _CameraSlot() for camera in cameras}
         self._ready = threading.Condition()
-        self._stopping = False
+        self._stopping = threading.Event()
         self._idle_lanes = 0
         self._workers: List[Worker] = []
         self._lanes: List[threading.Thread] = []
@@ -376,7 +389,7 @@ class InferencePipeline:
     def stop(self) -> None:
         """Stop the lanes and the worker processes; safe to call more than once."""
         with self._ready:
-            self._stopping = True
+            self._stopping.set()
             self._ready.notify_all()
         for lane in self._lanes:
             lane.join()
@@ -393,7 +406,7 @@ class InferencePipeline:
         or when an idle lane could start it right away.
         """
         with self._ready:
-            while not self._stopping:
+            while not self._stopping.is_set():
                 if not block and self._idle_lanes:
                     return None
                 waiting = [s for s in self._slots.values() if s.pending is not None]
@@ -436,9 +449,11 @@ class InferencePipeline:
                         continue  # there may be room and a frame for the other buffer
                 (slot, frame, seq), convert_s, index = queued.popleft()
                 try:
-                    outcome = worker.collect(self.infer_timeout_s)
+                    outcome = worker.collect(self.infer_timeout_s, self._stopping)
                 except (EngineError, WorkerFailure) as exc:
                     outcome = exc
+                except PipelineStopping:
+                    return
                 if isinstance(outcome, WorkerFailure):
                     while queued:  # the restarted worker never saw them
                         (lost_slot, lost_frame, _), _, _ = queued.popleft()

@@ -95,6 +95,28 @@ def test_clean_exit_while_workers_busy(signals, client, tmp_path):
     assert not [s for s in segments if os.path.exists(s)], 'shared memory left behind'
 
 
+def test_clean_exit_while_a_forward_hangs(client, tmp_path):
+    """A hung forward does not hold up the exit until infer_timeout_ms."""
+    params = scenarios.write_params_file('raw', str(tmp_path / 'params.yaml'))
+    node = NodeProcess(params, '-p', 'fake.hang_every:=1', '-p', 'infer_timeout_ms:=60000')
+    node.wait_for_line('classifying')
+    workers = children_of(node.process.pid)
+    segments = shared_memory_of(node.process.pid)
+    data, step, _ = scenarios.uniform_frame('bgr8', 100)
+    publisher = client.publisher(scenarios.CAM1)
+    for _ in range(5):
+        publisher.publish(client.raw_image('bgr8', data, 64, 48, step))
+        time.sleep(0.05)
+    client.diagnostic_value(scenarios.CAM1, 'received', lambda count: int(count) > 0)
+    started = time.monotonic()
+    code = node.stop(signal.SIGINT)
+    assert code == 0, node.output
+    assert time.monotonic() - started < 3.0
+    time.sleep(0.2)
+    assert not [pid for pid in workers if alive(pid)], 'orphan worker processes'
+    assert not [s for s in segments if os.path.exists(s)], 'shared memory left behind'
+
+
 def shared_memory_of(pid: int) -> set:
     """Return the /dev/shm files that Python shared memory maps into process ``pid``."""
     with open('/proc/%d/maps' % pid, encoding='utf-8') as maps:

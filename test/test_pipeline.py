@@ -158,6 +158,17 @@ def test_a_hung_forward_is_killed_and_the_worker_restarted(collector):
         pipeline.stop()
 
 
+def test_stop_does_not_wait_for_a_hung_forward(collector):
+    pipeline = make_pipeline(collector, timeout_s=60.0, hang_every=1, hang_s=60.0)
+    pipeline.start()
+    pipeline.submit(nv12_frame('cam', 60, token=0))
+    time.sleep(0.2)  # the worker is in the forward, its lane waiting for the result
+    started = time.monotonic()
+    pipeline.stop()
+    assert time.monotonic() - started < 10.0, 'stop waited for the 60 s infer timeout'
+    assert not collector.drops and not collector.results and not _children()
+
+
 def test_a_dead_worker_is_restarted(collector):
     pipeline = make_pipeline(collector)
     before = set(_children())
