@@ -35,8 +35,8 @@ shared between threads, so only processes overlap inference on the board (the zo
 figures). Every engine runs the same way, which also lets a hung forward be killed: a worker that
 exceeds ``infer_timeout`` or dies is killed and restarted, and its frame counted as
 ``dropped_engine``; stopping abandons forwards in progress rather than wait for a hung one.
-Workers are started with 'spawn' (forking a process that runs DDS threads is
-unsafe) and die with the node (PR_SET_PDEATHSIG).
+Workers are started with 'spawn' (forking a process that runs DDS threads is unsafe) and die
+with the node (PR_SET_PDEATHSIG).
 """
 
 from collections import deque
