@@ -156,8 +156,10 @@ def _check_model_path_suffix(model: str) -> None:
     if Path(model).suffix.lower() not in ('.bin', '.onnx'):
         close = difflib.get_close_matches(model.lower(), list(load_catalog()), n=3, cutoff=0.5)
         names = [load_catalog()[c].name for c in close]
-        raise ConfigError('model %r is neither a zoo name%s nor a .bin/.onnx file path'
-                          % (model, ' (did you mean %s?)' % ', '.join(names) if names else ''))
+        hint = ('did you mean %s?' % ', '.join(names) if names
+                else 'the zoo names are in %s' % package_config_path('models.yaml'))
+        raise ConfigError('model %r is neither a zoo name nor a .bin/.onnx file path; %s'
+                          % (model, hint))
 
 
 def _resolve_path(model: str, engine: str) -> ResolvedModel:

@@ -135,6 +135,8 @@ def test_paths_are_accepted_and_checked(tmp_path, no_hobot_dnn):
 def test_unknown_names_and_engines():
     with pytest.raises(ConfigError, match='did you mean RepViT_m0_9'):
         resolve_model('RepVit_m09')
+    with pytest.raises(ConfigError, match='zoo names are in .*models.yaml'):
+        resolve_model('Nope')
     with pytest.raises(ConfigError, match='auto, hobot_dnn, onnxruntime, fake'):
         resolve_model('RepViT_m0_9', 'tpu')
 
