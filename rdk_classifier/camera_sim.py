@@ -16,7 +16,8 @@
 A simulated camera: publishes frames on a sensor_msgs/Image topic at a fixed rate.
 
 For demos, tests and benchmarks (and for trying the node without a camera):
-``ros2 run rdk_classifier camera_sim --width 1280 --height 720 --rate 30``. Frames are real photos
+``ros2 run rdk_classifier camera_sim --width 1280 --height 720 --rate 30`` (ROS arguments such
+as ``--ros-args -r __node:=cam2`` are passed to rclpy). Frames are real photos
 scaled to the requested size (--images) or uniform gray levels, in any encoding the node accepts.
 With --large-frames-profile this process publishes through the Fast DDS profile that carries
 frames over 512 KB without loss (config/fastdds_large_frames.xml); the flag must be applied
@@ -77,11 +78,15 @@ def frames(width: int, height: int, encoding: str, images: Optional[str]) -> Ite
 
 def main(argv: Optional[List[str]] = None) -> int:
     """Publish frames; exit 0 after --count frames (or on Ctrl-C)."""
+    from rclpy.utilities import remove_ros_args  # importing rclpy does not start DDS yet
+
+    argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(description=__doc__.strip().split('\n\n')[0])
-    parser.add_argument('--topic', default='/image_raw')
-    parser.add_argument('--width', type=int, default=640)
-    parser.add_argument('--height', type=int, default=480)
-    parser.add_argument('--encoding', default='bgr8', choices=('bgr8', 'rgb8', 'mono8', 'nv12'))
+    parser.add_argument('--topic', default='/image_raw', help='image topic (default /image_raw)')
+    parser.add_argument('--width', type=int, default=640, help='frame width (default 640)')
+    parser.add_argument('--height', type=int, default=480, help='frame height (default 480)')
+    parser.add_argument('--encoding', default='bgr8', choices=('bgr8', 'rgb8', 'mono8', 'nv12'),
+                        help='sensor_msgs encoding (default bgr8)')
     parser.add_argument('--rate', type=float, default=30.0, help='frames per second')
     parser.add_argument('--count', type=int, default=0, help='frames to send (0: until Ctrl-C)')
     parser.add_argument('--images', help='folder of JPEG photos to cycle through')
@@ -90,7 +95,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                         help='subscriptions to wait for before the first frame (default 1)')
     parser.add_argument('--large-frames-profile', action='store_true',
                         help='publish through config/%s' % LARGE_FRAMES_PROFILE)
-    args = parser.parse_args(argv)
+    args = parser.parse_args(remove_ros_args(['camera_sim'] + argv)[1:])
     if args.large_frames_profile:
         use_large_frames_profile()
 
@@ -100,7 +105,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     from sensor_msgs.msg import Image
 
     source = frames(args.width, args.height, args.encoding, args.images)
-    rclpy.init()
+    rclpy.init(args=['camera_sim'] + argv)
     node = rclpy.create_node('camera_sim')
     qos = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE) if args.reliable \
         else qos_profile_sensor_data
