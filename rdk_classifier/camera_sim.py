@@ -82,7 +82,7 @@ def main(argv: Optional[List[str]] = None) -> int:
 
     argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(description=__doc__.strip().split('\n\n')[0])
-    parser.add_argument('--topic', default='/image_raw', help='image topic (default /image_raw)')
+    parser.add_argument('--topic', default='image_raw', help='image topic (default image_raw)')
     parser.add_argument('--width', type=int, default=640, help='frame width (default 640)')
     parser.add_argument('--height', type=int, default=480, help='frame height (default 480)')
     parser.add_argument('--encoding', default='bgr8', choices=('bgr8', 'rgb8', 'mono8', 'nv12'),

@@ -141,9 +141,10 @@ class ClassifierNode(Node):
         self._diagnostics = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
         self._last_diagnostics = (time.monotonic(), {})
         self.create_timer(1.0, self._publish_diagnostics)
+        sources = ', '.join(camera['resolved'] for camera in self._cameras.values())
         self.get_logger().info(
             'classifying %s with %s on %s (%d worker%s, input %dx%d, %s)'
-            % (', '.join(topics), self._model_name, self._engine, param('threads'),
+            % (sources, self._model_name, self._engine, param('threads'),
                '' if param('threads') == 1 else 's', shape.input_width, shape.input_height,
                param('resize_mode')))
 
@@ -161,8 +162,9 @@ class ClassifierNode(Node):
         declare('threads', 2, _describe(
             'Inference worker processes, each with its own loaded model', read_only=True,
             integer_range=IntegerRange(from_value=1, to_value=64, step=1)))
-        declare('image_topics', ['/image_raw'], _describe(
-            'Camera topics; results go to the namespace of each', read_only=True))
+        declare('image_topics', ['image_raw'], _describe(
+            'Camera topics (relative names resolve in the node namespace); results go to the '
+            'namespace of each', read_only=True))
         declare('image_transport', 'raw', _describe(
             'raw: sensor_msgs/Image on the topic; '
             'compressed: sensor_msgs/CompressedImage on <topic>/compressed',
@@ -295,6 +297,7 @@ class ClassifierNode(Node):
             source = topic.rstrip('/') + '/compressed' if compressed else topic
             camera = {
                 'source': source,
+                'resolved': self.resolve_topic_name(source),
                 'classification': self.create_publisher(
                     Classification, output_topic(topic, 'classification'), 10),
                 'label_info': self.create_publisher(
@@ -415,7 +418,7 @@ class ClassifierNode(Node):
             counts = snapshot['counts']
             current[topic] = counts
             before = previous.get(topic, dict.fromkeys(COUNTERS, 0))
-            status = DiagnosticStatus(name='rdk_classifier: %s' % camera['source'],
+            status = DiagnosticStatus(name='rdk_classifier: %s' % camera['resolved'],
                                       hardware_id=self._model_name, level=DiagnosticStatus.OK,
                                       message='ok')
             values = {
@@ -446,7 +449,8 @@ class ClassifierNode(Node):
     def _no_frames_warning(self, camera: dict, last_frame: Optional[float],
                            now: float) -> str:
         """Warn when publishers are matched but no frame arrives (large frames on Fast DDS)."""
-        if self.count_publishers(self.resolve_topic_name(camera['source'])) == 0:
+        publishers = self.count_publishers(camera['resolved'])
+        if publishers == 0:
             camera['publishers_seen_since'] = None
             return ''
         if camera['publishers_seen_since'] is None:
@@ -459,8 +463,8 @@ class ClassifierNode(Node):
             'no frames for %.0f s from %d matched publisher(s) on %s: frames over the 512 KB '
             'Fast DDS shared-memory segment are likely being lost. Start the camera with '
             'FASTDDS_DEFAULT_PROFILES_FILE (FASTRTPS_DEFAULT_PROFILES_FILE on Humble)=%s'
-            % (now - quiet_since, self.count_publishers(self.resolve_topic_name(camera['source'])),
-               camera['source'], package_config_path(LARGE_FRAMES_PROFILE)))
+            % (now - quiet_since, publishers, camera['resolved'],
+               package_config_path(LARGE_FRAMES_PROFILE)))
         if not camera['warned_no_frames']:
             self.get_logger().warning(message)
             camera['warned_no_frames'] = True

@@ -123,6 +123,18 @@ def shared_memory_of(pid: int) -> set:
         return {line.split()[-1] for line in maps if '/dev/shm/psm_' in line}
 
 
+def test_relative_topics_resolve_in_the_node_namespace(client):
+    """The default camera topic is relative: a namespaced node reads its robot's camera."""
+    node = NodeProcess(None, '-p', 'engine:=fake', '-r', '__ns:=/robot7')
+    try:
+        node.wait_for_line('classifying /robot7/image_raw')
+        data, step, luma = scenarios.uniform_frame('bgr8', 200)
+        msg = client.classify('/robot7/image_raw', client.raw_image('bgr8', data, 64, 48, step))
+        assert msg.results[0].class_id == str(scenarios.expected_class(luma))
+    finally:
+        assert node.stop() == 0, node.output
+
+
 def test_incompatible_qos_is_reported_with_the_fix(client):
     topic = '/qos/cam/image_raw'
     node = NodeProcess(None, '-p', 'engine:=fake', '-p', 'image_topics:=[%s]' % topic,
