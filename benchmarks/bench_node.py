@@ -116,13 +116,11 @@ def stop(process: subprocess.Popen) -> None:
         process.wait()
 
 
-def camera(width: int, height: int, encoding: str, rate: float, count: int,
-           large_frames: bool = False) -> subprocess.Popen:
+def camera(width: int, height: int, encoding: str, rate: float, count: int) -> subprocess.Popen:
+    """Start a camera_sim process (it publishes through the large-frames profile)."""
     command = [sys.executable, '-m', 'rdk_classifier.camera_sim', '--topic', TOPIC,
                '--width', str(width), '--height', str(height), '--encoding', encoding,
                '--rate', str(rate), '--count', str(count)]
-    if large_frames:
-        command.append('--large-frames-profile')
     return subprocess.Popen(command, stdout=subprocess.DEVNULL)
 
 
@@ -186,8 +184,8 @@ def bench_overhead(listener: Listener, seconds: float) -> dict:
                            ('node', lambda: start_node('engine:=fake', 'threads:=1'))):
         process = starter()
         try:
-            figures[label] = measure(listener, camera(640, 480, 'bgr8', 30, count,
-                                                      large_frames=True), warmup_s=1.0)
+            figures[label] = measure(listener, camera(640, 480, 'bgr8', 30, count),
+                                     warmup_s=1.0)
         finally:
             stop(process)
     return figures

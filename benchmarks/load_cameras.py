@@ -95,7 +95,7 @@ def run(cameras: int, seconds: float, snapshots: 'queue.Queue[tuple]') -> bool:
     count = int(RATE * (seconds + 3))
     publishers = [subprocess.Popen(
         [sys.executable, '-m', 'rdk_classifier.camera_sim', '--topic', topic, '--rate',
-         str(RATE), '--count', str(count), '--large-frames-profile'],
+         str(RATE), '--count', str(count)],
         stdout=subprocess.DEVNULL) for topic in topics]
     try:
         time.sleep(3.0)  # discovery and warm-up

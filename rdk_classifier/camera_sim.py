@@ -19,9 +19,10 @@ For demos, tests and benchmarks (and for trying the node without a camera):
 ``ros2 run rdk_classifier camera_sim --width 1280 --height 720 --rate 30`` (ROS arguments such
 as ``--ros-args -r __node:=cam2`` are passed to rclpy). Frames are real photos
 scaled to the requested size (--images) or uniform gray levels, in any encoding the node accepts.
-With --large-frames-profile this process publishes through the Fast DDS profile that carries
-frames over 512 KB without loss (config/fastdds_large_frames.xml); the flag must be applied
-before rclpy starts, which is why it is a flag and not left to the caller's environment.
+It publishes through the Fast DDS profile that carries frames over 512 KB without loss
+(config/fastdds_large_frames.xml), as a camera driver should; --no-large-frames-profile shows
+what happens without it. The profile must be chosen before rclpy starts, which is why it is a
+flag and not left to the caller's environment.
 """
 
 import argparse
@@ -93,8 +94,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument('--reliable', action='store_true', help='reliable instead of best effort')
     parser.add_argument('--wait-subscribers', type=int, default=1,
                         help='subscriptions to wait for before the first frame (default 1)')
-    parser.add_argument('--large-frames-profile', action='store_true',
-                        help='publish through config/%s' % LARGE_FRAMES_PROFILE)
+    parser.add_argument('--large-frames-profile', action=argparse.BooleanOptionalAction,
+                        default=True,
+                        help='publish through config/%s (default: yes)' % LARGE_FRAMES_PROFILE)
     args = parser.parse_args(remove_ros_args(['camera_sim'] + argv)[1:])
     if args.large_frames_profile:
         use_large_frames_profile()

@@ -54,7 +54,7 @@ def camera(width: int, height: int, count: int, *flags: str) -> subprocess.Popen
 
 def test_1080p_frames_all_arrive_with_the_profile(node, client):
     results = client.inbox(scenarios.result_topic(TOPIC))
-    publisher = camera(1920, 1080, FRAMES, '--large-frames-profile')
+    publisher = camera(1920, 1080, FRAMES)  # the profile is camera_sim's default
     output, _ = publisher.communicate(timeout=60)
     assert publisher.returncode == 0, output
     stamps = set()
@@ -71,7 +71,7 @@ def test_1080p_frames_all_arrive_with_the_profile(node, client):
 def test_lost_720p_frames_are_reported(node, client):
     results = client.inbox(scenarios.result_topic(TOPIC))
     diagnostics = client.inbox('/diagnostics', DiagnosticArray, 10)
-    publisher = camera(1280, 720, 0)  # until the test ends
+    publisher = camera(1280, 720, 0, '--no-large-frames-profile')  # until the test ends
 
     def warned(array):
         return any(s.name.endswith(' ' + TOPIC) and s.level == DiagnosticStatus.WARN
