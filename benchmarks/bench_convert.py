@@ -34,7 +34,7 @@ from rdk_classifier.camera_sim import encode
 from rdk_classifier.frames import NV12Converter
 
 SIZES = ((640, 480), (1280, 720), (1920, 1080))
-ENCODINGS = ('bgr8', 'rgb8', 'bgra8', 'mono8', 'nv12', 'nv21', 'yuyv', 'uyvy')
+ENCODINGS = ('bgr8', 'rgb8', 'bgra8', 'mono8', 'nv12', 'nv21', 'yuyv', 'uyvy', 'bayer_rggb8')
 SAMPLES = Path(__file__).resolve().parents[2] / 'shared' / 'imagenet-sample' / 'images'
 
 
@@ -70,6 +70,11 @@ def frame(bgr: np.ndarray, encoding: str) -> tuple:
         return encode(bgr, encoding)
     if encoding == 'bgra8':
         return cv2.cvtColor(bgr, cv2.COLOR_BGR2BGRA).tobytes(), width * 4
+    if encoding == 'bayer_rggb8':
+        mosaic = bgr[..., 1].copy()  # green on the diagonal of each 2x2 block
+        mosaic[0::2, 0::2] = bgr[0::2, 0::2, 2]
+        mosaic[1::2, 1::2] = bgr[1::2, 1::2, 0]
+        return mosaic.tobytes(), width
     if encoding == 'nv21':
         data, step = encode(bgr, 'nv12')
         nv21 = np.frombuffer(data, np.uint8).copy()

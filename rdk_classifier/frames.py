@@ -17,9 +17,9 @@ Camera frames to NV12 at the model's input size (pure numpy/OpenCV, no ROS).
 
 A frame is cropped first (as a numpy view, no copy), then resized once with OpenCV, then
 colour-converted, so only model-sized images are converted. NV12 and NV21 frames resize their
-Y and UV planes directly, with no RGB round trip. Colour conversion is OpenCV's BT.601 limited
-range (COLOR_BGR2YUV_I420 and its inverse COLOR_YUV2BGR_NV12), the convention of the RDK Model
-Zoo's NV12 models.
+Y and UV planes directly, with no RGB round trip; Bayer mosaics are demosaiced after the crop.
+Colour conversion is OpenCV's BT.601 limited range (COLOR_BGR2YUV_I420 and its inverse
+COLOR_YUV2BGR_NV12), the convention of the RDK Model Zoo's NV12 models.
 
 cv_bridge is not used: it cannot produce NV12 and copies every frame.
 
@@ -52,7 +52,17 @@ _PACKED = {
 # Packed 4:2:2 encodings; ROS's 'yuv422' is UYVY.
 _YUV422 = ('yuv422_yuy2', 'yuyv', 'yuv422', 'uyvy')
 _SEMIPLANAR = ('nv12', 'nv21')
-RAW_ENCODINGS = tuple(_PACKED) + _YUV422 + _SEMIPLANAR
+# Raw sensor mosaics (machine-vision cameras); OpenCV names a pattern by its second row.
+_BAYER = {
+    'bayer_rggb8': cv2.COLOR_BayerBG2BGR,
+    'bayer_bggr8': cv2.COLOR_BayerRG2BGR,
+    'bayer_gbrg8': cv2.COLOR_BayerGR2BGR,
+    'bayer_grbg8': cv2.COLOR_BayerGB2BGR,
+}
+# OpenCV type names some drivers publish, read as cv_bridge reads them.
+_ALIASES = {'8uc1': 'mono8', '8uc3': 'bgr8', '8uc4': 'bgra8'}
+RAW_ENCODINGS = (tuple(_PACKED) + _YUV422 + _SEMIPLANAR + tuple(_BAYER)
+                 + tuple(alias.upper() for alias in _ALIASES))
 
 
 def _gray_to_luma_table() -> np.ndarray:
@@ -121,6 +131,7 @@ class NV12Converter:
                  out: Optional[np.ndarray] = None) -> np.ndarray:
         """Convert a sensor_msgs/Image-style buffer; return the NV12 array (``out`` if given)."""
         name = encoding.strip().lower()
+        name = _ALIASES.get(name, name)
         if name not in RAW_ENCODINGS:
             raise FrameError('encoding %r is not supported; supported: %s'
                              % (encoding, ', '.join(RAW_ENCODINGS)))
@@ -133,6 +144,11 @@ class NV12Converter:
         elif name in _YUV422:
             self._from_yuv422(self._packed_view(buffer, width, height, step, 2, name),
                               name in ('yuv422_yuy2', 'yuyv'), out)
+        elif name in _BAYER:
+            # Even crop offsets keep the mosaic's phase; only the crop is demosaiced.
+            x0, y0, x1, y1 = self._roi(width, height, align=2)
+            mosaic = self._packed_view(buffer, width, height, step, 1, name)[y0:y1, x0:x1]
+            self._from_packed(cv2.cvtColor(mosaic, _BAYER[name]), cv2.COLOR_BGR2YUV_I420, out)
         else:
             channels, code = _PACKED[name]
             image = self._packed_view(buffer, width, height, step, channels, name)

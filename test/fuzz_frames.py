@@ -24,8 +24,8 @@ from typing import NamedTuple
 import numpy as np
 
 BYTES_PER_PIXEL = {'bgr8': 3, 'rgb8': 3, 'bgra8': 4, 'rgba8': 4, 'mono8': 1, 'yuyv': 2,
-                   'uyvy': 2, 'nv12': 1, 'nv21': 1}
-UNKNOWN = ('bgr9', 'bayer_rggb8', '16UC1', '', 'jpeg', 'NV12 ')
+                   'uyvy': 2, 'nv12': 1, 'nv21': 1, 'bayer_grbg8': 1, '8UC3': 3}
+UNKNOWN = ('bgr9', 'bayer_rggb16', '16UC1', '', 'jpeg', 'NV12 ')
 
 
 class RandomFrame(NamedTuple):

@@ -79,11 +79,11 @@ def result_topic(image_topic: str) -> str:
 def uniform_frame(encoding: str, gray: int, width: int = 64, height: int = 48):
     """Return (data bytes, step, luma) of a uniform frame of one gray level."""
     y = luma(gray)
-    if encoding in ('bgr8', 'rgb8'):
+    if encoding in ('bgr8', 'rgb8', '8UC3'):
         return bytes([gray]) * (width * height * 3), width * 3, y
     if encoding in ('bgra8', 'rgba8'):
         return bytes([gray, gray, gray, 255]) * (width * height), width * 4, y
-    if encoding == 'mono8':
+    if encoding == 'mono8' or encoding.startswith('bayer_'):  # a gray scene: every filter sees it
         return bytes([gray]) * (width * height), width, y
     if encoding in ('nv12', 'nv21'):
         return bytes([y]) * (width * height) + bytes([128]) * (width * height // 2), width, y
@@ -245,7 +245,7 @@ def _parameter_value(value) -> ParameterValue:
 
 # Scenarios ---------------------------------------------------------------------------------
 
-RAW_ENCODINGS = ('bgr8', 'rgb8', 'bgra8', 'mono8', 'nv12', 'yuyv', 'uyvy')
+RAW_ENCODINGS = ('bgr8', 'rgb8', 'bgra8', 'mono8', 'nv12', 'yuyv', 'uyvy', 'bayer_rggb8', '8UC3')
 
 
 def classes_and_headers_per_encoding(client: ScenarioClient) -> None:

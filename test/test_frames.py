@@ -72,10 +72,18 @@ def photos():
 def encode(bgr: np.ndarray, encoding: str, padding: int = 0):
     """Return (data, step) of ``bgr`` in ``encoding``, rows padded by ``padding`` bytes."""
     height, width = bgr.shape[:2]
+    encoding = {'8UC1': 'mono8', '8UC3': 'bgr8', '8UC4': 'bgra8'}.get(encoding, encoding)
     if encoding in ('bgr8', 'rgb8', 'bgra8', 'rgba8', 'mono8'):
         code = {'bgr8': None, 'rgb8': cv2.COLOR_BGR2RGB, 'bgra8': cv2.COLOR_BGR2BGRA,
                 'rgba8': cv2.COLOR_BGR2RGBA, 'mono8': cv2.COLOR_BGR2GRAY}[encoding]
         rows = (bgr if code is None else cv2.cvtColor(bgr, code)).reshape(height, -1)
+    elif encoding.startswith('bayer_'):
+        # Each pixel keeps the one colour its filter passes, in the 2x2 pattern of the name.
+        channel = {'b': 0, 'g': 1, 'r': 2}
+        rows = np.empty((height, width), np.uint8)
+        for index, colour in enumerate(encoding[len('bayer_'):len('bayer_') + 4]):
+            dy, dx = divmod(index, 2)
+            rows[dy::2, dx::2] = bgr[dy::2, dx::2, channel[colour]]
     elif encoding in ('nv12', 'nv21'):
         rows = bgr_to_nv12(bgr).reshape(height * 3 // 2, width)
         if encoding == 'nv21':
@@ -118,7 +126,7 @@ def planes_difference(actual: np.ndarray, expected: np.ndarray, block: int = 1):
 def test_every_encoding_and_geometry_matches_the_reference(encoding, mode):
     converter = NV12Converter(SIZE, SIZE, mode)
     for bgr in photos():
-        if encoding == 'mono8':
+        if encoding in ('mono8', '8UC1'):
             bgr = cv2.cvtColor(cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR)
         data, step = encode(bgr, encoding, padding=6)
         nv12 = converter.from_raw(data, bgr.shape[1], bgr.shape[0], step, encoding)
@@ -130,7 +138,7 @@ def test_every_encoding_and_geometry_matches_the_reference(encoding, mode):
         # region at the same scale agrees within a few levels.
         luma, chroma = planes_difference(nv12, expected, block=8)
         assert luma < 2.5 and chroma < 2.5, (encoding, mode, luma, chroma)
-        if mode == 'stretch' and encoding in ('bgr8', 'rgb8', 'bgra8', 'rgba8'):
+        if mode == 'stretch' and encoding in ('bgr8', 'rgb8', 'bgra8', 'rgba8', '8UC3', '8UC4'):
             # Same geometry and the same OpenCV calls: equal to the level.
             assert planes_difference(nv12, expected) == (0.0, 0.0)
 
