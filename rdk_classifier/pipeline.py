@@ -177,6 +177,7 @@ class Worker:
         self.shape: Optional[ModelShape] = None
         self.inputs: List[np.ndarray] = []
         self.restarts = 0
+        self._in_flight = 0  # frames submitted and not yet collected
 
     def start(self) -> ModelShape:
         """Start the process and wait until its model is loaded; EngineError if it cannot."""
@@ -220,6 +221,7 @@ class Worker:
             self.start()  # an earlier restart failed to load the model: try again
         try:
             self._conn.send(index)
+            self._in_flight += 1
         except OSError as exc:
             failure = WorkerFailure('worker process died (exit code %s); restarted'
                                     % self._process.exitcode)
@@ -244,6 +246,7 @@ class Worker:
                     raise WorkerFailure('inference took longer than %.0f ms; worker restarted'
                                         % (timeout * 1e3))
             kind, *payload = self._conn.recv()
+            self._in_flight -= 1
         except (EOFError, OSError) as exc:
             failure = WorkerFailure('worker process died (exit code %s); restarted'
                                     % self._process.exitcode)
@@ -265,6 +268,7 @@ class Worker:
 
     def kill(self) -> None:
         """Stop the process at once (a hung forward cannot be asked to stop)."""
+        self._in_flight = 0
         if self._conn is not None:
             self._conn.close()
             self._conn = None
@@ -274,8 +278,9 @@ class Worker:
             self._process = None
 
     def stop(self, timeout: float = 1.0) -> None:
-        """Ask the process to exit, kill it if it does not, and free the input buffer."""
-        if self._conn is not None and self._process is not None:
+        """Ask an idle process to exit (kill a busy one), then free the input buffer."""
+        # A forward still in flight was abandoned by its lane: waiting would only delay exit.
+        if self._conn is not None and self._process is not None and not self._in_flight:
             try:
                 self._conn.send(None)
             except OSError:
