@@ -145,8 +145,14 @@ class NV12Converter:
             self._from_yuv422(self._packed_view(buffer, width, height, step, 2, name),
                               name in ('yuv422_yuy2', 'yuyv'), out)
         elif name in _BAYER:
-            # Even crop offsets keep the mosaic's phase; only the crop is demosaiced.
+            if width < 3 or height < 3:  # OpenCV's demosaicing gives black below 3x3
+                raise FrameError('%s needs at least 3x3 pixels to demosaic, got %dx%d'
+                                 % (name, width, height))
+            # Even crop offsets keep the mosaic's phase; only the crop is demosaiced (all of a
+            # frame whose crop would be too small).
             x0, y0, x1, y1 = self._roi(width, height, align=2)
+            if x1 - x0 < 3 or y1 - y0 < 3:
+                x0, y0, x1, y1 = 0, 0, width, height
             mosaic = self._packed_view(buffer, width, height, step, 1, name)[y0:y1, x0:x1]
             self._from_packed(cv2.cvtColor(mosaic, _BAYER[name]), cv2.COLOR_BGR2YUV_I420, out)
         else:
@@ -260,10 +266,9 @@ class NV12Converter:
         # the Y or U/V channels out first would copy the whole frame into strided planes.
         x, y, w, h = box = self._fit(x1 - x0, y1 - y0)
         luma_out, chroma_out = self._planes(out, box)
-        luma_out[y:y + h, x:x + w] = cv2.resize(
-            roi, (w, h), interpolation=cv2.INTER_LINEAR)[..., 0 if luma_first else 1]
+        luma_out[y:y + h, x:x + w] = _resized(roi, w, h)[..., 0 if luma_first else 1]
         quads = roi.reshape(y1 - y0, (x1 - x0) // 2, 4)
-        chroma = cv2.resize(quads, (w // 2, h // 2), interpolation=cv2.INTER_LINEAR)
+        chroma = _resized(quads, w // 2, h // 2)
         chroma_out[y // 2:(y + h) // 2, x // 2:(x + w) // 2] = \
             chroma[..., 1::2] if luma_first else chroma[..., 0::2]
 
@@ -300,7 +305,16 @@ class NV12Converter:
 def _resize_into(src: np.ndarray, target: np.ndarray, box: Tuple[int, int, int, int]) -> None:
     """Resize ``src`` into the (x, y, w, h) box of ``target`` (in place when it is all of it)."""
     x, y, w, h = box
-    if (h, w) == target.shape[:2]:
+    if (h, w) == target.shape[:2] and src.shape[:2] != (1, 1):
         cv2.resize(src, (w, h), dst=target, interpolation=cv2.INTER_LINEAR)
     else:
-        target[y:y + h, x:x + w] = cv2.resize(src, (w, h), interpolation=cv2.INTER_LINEAR)
+        target[y:y + h, x:x + w] = _resized(src, w, h)
+
+
+def _resized(src: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Return ``src`` resized (bilinear) to width x height, a single pixel included."""
+    if src.shape[:2] == (1, 1):
+        # OpenCV 4.5 (Ubuntu 22.04's) rejects 1x1 images of 2 or more channels; one pixel
+        # resizes to itself everywhere.
+        return np.broadcast_to(src, (height, width) + src.shape[2:])
+    return cv2.resize(src, (width, height), interpolation=cv2.INTER_LINEAR)

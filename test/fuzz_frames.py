@@ -49,8 +49,14 @@ def random_frame(rng: np.random.Generator, max_side: int = 96) -> RandomFrame:
     rows = height * 3 // 2 if encoding in ('nv12', 'nv21') else height
     size = max(0, rows * step + int(rng.choice([0, 0, 7, -1, -step - 1])))
     data = rng.integers(0, 256, size, dtype=np.uint8).tobytes()
-    even = (width % 2 == 0 and height % 2 == 0) if encoding in ('nv12', 'nv21') else \
-        (width % 2 == 0 if encoding in ('yuyv', 'uyvy') else True)
+    if encoding in ('nv12', 'nv21'):
+        shape_ok = width % 2 == 0 and height % 2 == 0
+    elif encoding in ('yuyv', 'uyvy'):
+        shape_ok = width % 2 == 0
+    elif encoding.startswith('bayer_'):
+        shape_ok = width >= 3 and height >= 3  # what demosaicing needs
+    else:
+        shape_ok = True
     valid = (known and width > 0 and height > 0 and step >= row and size >= rows * step
-             and even)
+             and shape_ok)
     return RandomFrame(encoding, width, height, step, data, valid)

@@ -143,6 +143,40 @@ def test_every_encoding_and_geometry_matches_the_reference(encoding, mode):
             assert planes_difference(nv12, expected) == (0.0, 0.0)
 
 
+def uniform_gray(encoding: str, gray: int, width: int, height: int) -> tuple:
+    """Return (data, step) of a frame of one gray level (luma from OpenCV's BT.601 path)."""
+    luma = int(bgr_to_nv12(np.full((2, 2, 3), gray, np.uint8))[0])
+    pixel = {'bgr8': [gray] * 3, 'rgb8': [gray] * 3, '8UC3': [gray] * 3,
+             'bgra8': [gray] * 3 + [255], 'rgba8': [gray] * 3 + [255], '8UC4': [gray] * 3 + [255],
+             'yuyv': [luma, 128], 'yuv422_yuy2': [luma, 128],
+             'uyvy': [128, luma], 'yuv422': [128, luma]}.get(encoding, [gray])
+    if encoding in ('nv12', 'nv21'):
+        return bytes([luma]) * (width * height) + bytes([128]) * (width * height // 2), width
+    return bytes(pixel) * (width * height), width * len(pixel)
+
+
+@pytest.mark.parametrize('mode', RESIZE_MODES)
+@pytest.mark.parametrize('encoding', RAW_ENCODINGS)
+def test_frames_down_to_one_pixel(encoding, mode):
+    """Tiny frames convert too (OpenCV 4.5, Ubuntu 22.04's, rejects some 1x1 resizes)."""
+    even_width = encoding in ('nv12', 'nv21', 'yuyv', 'yuv422_yuy2', 'uyvy', 'yuv422')
+    even_height = encoding in ('nv12', 'nv21')
+    expected = bgr_to_nv12(np.full((SIZE, SIZE, 3), 90, np.uint8))
+    sizes = ((1, 1), (4, 1), (1, 4), (2, 2), (2, 1), (1, 2), (3, 3), (3, 64), (4, 64))
+    for width, height in sizes:
+        if (even_width and width % 2) or (even_height and height % 2):
+            continue
+        data, step = uniform_gray(encoding, 90, width, height)
+        if encoding.startswith('bayer_') and min(width, height) < 3:
+            with pytest.raises(FrameError, match='at least 3x3 pixels to demosaic'):
+                NV12Converter(SIZE, SIZE, mode).from_raw(data, width, height, step, encoding)
+            continue
+        nv12 = NV12Converter(SIZE, SIZE, mode).from_raw(data, width, height, step, encoding)
+        assert nv12.size == expected.size
+        if mode != 'letterbox':  # which pads around the picture
+            assert np.abs(nv12.astype(int) - expected).max() <= 1, (encoding, width, height)
+
+
 def test_mono_chroma_is_neutral_and_luma_matches_gray_bgr():
     gray = np.tile(np.arange(256, dtype=np.uint8), (4, 1))
     nv12 = NV12Converter(256, 4, 'stretch').from_raw(gray.tobytes(), 256, 4, 256, 'mono8')
