@@ -29,11 +29,11 @@ import os
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
+from rdk_classifier.engines import ENGINE_CHOICES, ENGINES
 import yaml
 
 PACKAGE = 'rdk_classifier'
 LABELS_FILE = Path(__file__).resolve().parent / 'data' / 'imagenet1k_labels.txt'
-ENGINE_CHOICES = ('auto', 'hobot_dnn', 'onnxruntime', 'fake')
 
 
 class ConfigError(ValueError):
@@ -122,18 +122,18 @@ def resolve_model(model: str, engine: str = 'auto',
     info = find_model(model)
     if info is None:
         _check_model_path_suffix(model)
-        if engine == 'fake':
-            return ResolvedModel('', None, 'fake')
+    if engine != 'auto' and not ENGINES[engine].model_suffix:
+        # An engine without model files (fake): a zoo name gives it the input size.
+        return ResolvedModel('', info, engine)
+    if info is None:
         return _resolve_path(model, engine)
-    if engine == 'fake':  # the catalog gives the input size; no file needed
-        return ResolvedModel('', info, 'fake')
     if engine == 'auto':
-        from rdk_classifier.engines import hobot_dnn_available
-        engine = 'hobot_dnn' if info.bin_file and hobot_dnn_available() else 'onnxruntime'
-    filename = info.bin_file if engine == 'hobot_dnn' else info.onnx_file
+        engine = _automatic_engine(info)
+    filename = ENGINES[engine].catalog_file(info)
     if not filename:
-        raise ConfigError('model %s has no %s file; use engine onnxruntime'
-                          % (info.name, engine))
+        others = [k.name for k in ENGINES.values() if k.catalog_file(info)]
+        raise ConfigError('model %s has no %s file; use engine:=%s'
+                          % (info.name, engine, ' or engine:='.join(others)))
     folders = [str(Path(d).expanduser()) for d in model_dirs] + list(default_model_dirs())
     for folder in folders:
         candidate = Path(folder) / filename
@@ -151,31 +151,46 @@ def resolve_model(model: str, engine: str = 'auto',
                       % (info.name, filename, ', '.join(folders), hint))
 
 
+def _automatic_engine(info: ModelInfo) -> str:
+    """Return the first engine by auto_rank that can run here and has a file of ``info``."""
+    ranked = sorted((k for k in ENGINES.values()
+                     if k.auto_rank is not None and k.catalog_file(info)),
+                    key=lambda k: k.auto_rank)
+    if not ranked:
+        raise ConfigError('model %s has no model file for any engine in %s'
+                          % (info.name, package_config_path('models.yaml')))
+    # The last one is taken even when it cannot run here: its load then says what to install.
+    return next((k.name for k in ranked if not k.missing()), ranked[-1].name)
+
+
+def _model_suffixes() -> List[str]:
+    return [k.model_suffix for k in ENGINES.values() if k.model_suffix]
+
+
 def _check_model_path_suffix(model: str) -> None:
-    """Raise ConfigError, with close zoo names, unless ``model`` names a .bin/.onnx file."""
-    if Path(model).suffix.lower() not in ('.bin', '.onnx'):
+    """Raise ConfigError, with close zoo names, unless ``model`` names a model file."""
+    if Path(model).suffix.lower() not in _model_suffixes():
         close = difflib.get_close_matches(model.lower(), list(load_catalog()), n=3, cutoff=0.5)
         names = [load_catalog()[c].name for c in close]
         hint = ('did you mean %s?' % ', '.join(names) if names
                 else 'the zoo names are in %s' % package_config_path('models.yaml'))
-        raise ConfigError('model %r is neither a zoo name nor a .bin/.onnx file path; %s'
-                          % (model, hint))
+        raise ConfigError('model %r is neither a zoo name nor a %s file path; %s'
+                          % (model, '/'.join(_model_suffixes()), hint))
 
 
 def _resolve_path(model: str, engine: str) -> ResolvedModel:
     path = Path(model).expanduser()
     suffix = path.suffix.lower()
+    fitting = next(k for k in ENGINES.values() if k.model_suffix == suffix)
     if engine == 'auto':
-        from rdk_classifier.engines import hobot_dnn_available
-        engine = 'hobot_dnn' if suffix == '.bin' else 'onnxruntime'
-        if engine == 'hobot_dnn' and not hobot_dnn_available():
-            raise ConfigError('%s is a BPU model but pyeasy_dnn (hobot_dnn) is not installed '
-                              'here; on a PC use an .onnx model' % model)
-    wanted = '.bin' if engine == 'hobot_dnn' else '.onnx'
+        if fitting.missing():
+            raise ConfigError('%s is a %s model, but %s'
+                              % (model, fitting.name, fitting.missing()))
+        engine = fitting.name
+    wanted = ENGINES[engine].model_suffix
     if suffix != wanted:
-        fitting = 'hobot_dnn' if suffix == '.bin' else 'onnxruntime'
         raise ConfigError('%s is a %s model; engine %s runs %s files, use engine:=%s'
-                          % (model, suffix, engine, wanted, fitting))
+                          % (model, suffix, engine, wanted, fitting.name))
     if not path.is_file():
         raise ConfigError('model file %s does not exist' % path)
     return ResolvedModel(str(path), None, engine)

@@ -49,8 +49,8 @@ def check_model_file(path: Path, name: str) -> None:
         except Exception as exc:  # noqa: B902 - ORT raises several unrelated types
             raise DownloadError('%s does not open as an ONNX model' % name) from exc
         return
-    from rdk_classifier.engines import hobot_dnn_available
-    if hobot_dnn_available():
+    from rdk_classifier.engines import ENGINES
+    if not ENGINES['hobot_dnn'].missing():
         from rdk_classifier.engines.hobot import import_pyeasy_dnn
         try:
             if not import_pyeasy_dnn().load(str(path)):

@@ -137,7 +137,7 @@ def test_unknown_names_and_engines():
         resolve_model('RepVit_m09')
     with pytest.raises(ConfigError, match='zoo names are in .*models.yaml'):
         resolve_model('Nope')
-    with pytest.raises(ConfigError, match='auto, hobot_dnn, onnxruntime, fake'):
+    with pytest.raises(ConfigError, match='auto, fake, hobot_dnn, onnxruntime'):
         resolve_model('RepViT_m0_9', 'tpu')
 
 

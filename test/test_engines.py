@@ -29,8 +29,7 @@ import time
 import cv2
 import numpy as np
 import pytest
-from rdk_classifier.engines import (create_engine, ENGINE_KINDS, EngineError, EngineSpec,
-                                    hobot_dnn_available)
+from rdk_classifier.engines import create_engine, ENGINE_KINDS, EngineError, ENGINES, EngineSpec
 from rdk_classifier.engines.fake import fake_class
 import yaml
 
@@ -258,14 +257,14 @@ def test_hobot_dnn_errors_name_the_file_and_numbers(pyeasy_dnn, tmp_path):
 
 
 def test_hobot_dnn_available_with_the_double(pyeasy_dnn):
-    assert hobot_dnn_available()
+    assert ENGINES['hobot_dnn'].missing() == ''
 
 
 def test_hobot_dnn_missing_module_says_what_to_do(monkeypatch):
     for name in ('hobot_dnn', 'hobot_dnn.pyeasy_dnn', 'hobot_dnn_rdkx5',
                  'hobot_dnn_rdkx5.pyeasy_dnn'):
         monkeypatch.setitem(sys.modules, name, None)  # makes the import fail
-    assert not hobot_dnn_available()
+    assert 'pyeasy_dnn' in ENGINES['hobot_dnn'].missing()
     with pytest.raises(EngineError) as caught:
         create_engine(EngineSpec('hobot_dnn', 'model.bin'))
     message = str(caught.value)

@@ -13,39 +13,52 @@
 # limitations under the License.
 
 """
-Inference engines behind one small interface (see base.Engine).
+The engine registry: every module of this package that declares ``KIND`` (a base.EngineKind).
 
-``create_engine(EngineSpec(kind, model_path, options))`` builds one; each backend module is
-imported only when used, so a PC never needs pyeasy_dnn and the board never needs onnxruntime.
+``create_engine(EngineSpec(kind, model_path, options))`` builds one. The node's engine
+parameters, the catalog's model files, ``engine:=auto`` and the launch file's choices all come
+from the registry, so adding an engine is adding one module here. Engine modules import their
+runtime (pyeasy_dnn, onnxruntime) only when an engine is built, so a PC never needs pyeasy_dnn
+and the board never needs onnxruntime.
 """
 
-from .base import Engine, EngineError, EngineSpec
+import importlib
+import pkgutil
+from typing import Dict, Tuple
 
-ENGINE_KINDS = ('fake', 'hobot_dnn', 'onnxruntime')
+from .base import (Engine, EngineError, EngineKind, EngineParameter, EngineSpec,
+                   ModelContext)
 
-__all__ = ['Engine', 'EngineError', 'EngineSpec', 'ENGINE_KINDS', 'create_engine',
-           'hobot_dnn_available']
+
+def _discover() -> Dict[str, EngineKind]:
+    kinds = {}
+    for module_info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        module = importlib.import_module('%s.%s' % (__name__, module_info.name))
+        kind = getattr(module, 'KIND', None)
+        if isinstance(kind, EngineKind):
+            kinds[kind.name] = kind
+    return dict(sorted(kinds.items()))
+
+
+#: Every engine, by name, in name order.
+ENGINES: Dict[str, EngineKind] = _discover()
+ENGINE_KINDS: Tuple[str, ...] = tuple(ENGINES)
+#: What the ``engine`` parameter accepts.
+ENGINE_CHOICES: Tuple[str, ...] = ('auto',) + ENGINE_KINDS
+
+__all__ = ['Engine', 'EngineError', 'EngineKind', 'EngineParameter', 'EngineSpec', 'ENGINES',
+           'ENGINE_CHOICES', 'ENGINE_KINDS', 'ModelContext', 'create_engine', 'engine_kind']
+
+
+def engine_kind(name: str) -> EngineKind:
+    """Return the registered engine ``name``; EngineError listing the known ones if none."""
+    try:
+        return ENGINES[name]
+    except KeyError:
+        raise EngineError('unknown engine %r; use one of: %s'
+                          % (name, ', '.join(ENGINE_KINDS))) from None
 
 
 def create_engine(spec: EngineSpec) -> Engine:
     """Build and load the engine ``spec`` describes; EngineError with one line if it cannot."""
-    if spec.kind == 'fake':
-        from .fake import FakeEngine
-        return FakeEngine(spec.options)
-    if spec.kind == 'hobot_dnn':
-        from .hobot import HobotDnnEngine
-        return HobotDnnEngine(spec.model_path, spec.options)
-    if spec.kind == 'onnxruntime':
-        from .onnx import OnnxEngine
-        return OnnxEngine(spec.model_path, spec.options)
-    raise EngineError('unknown engine %r; use one of: %s' % (spec.kind, ', '.join(ENGINE_KINDS)))
-
-
-def hobot_dnn_available() -> bool:
-    """Tell whether the board's pyeasy_dnn can be imported here."""
-    from .hobot import import_pyeasy_dnn
-    try:
-        import_pyeasy_dnn()
-    except EngineError:
-        return False
-    return True
+    return engine_kind(spec.kind).create(spec)

@@ -13,16 +13,20 @@
 # limitations under the License.
 
 """
-The engine interface: one NV12 frame in, float32 logits out.
+The engine interface: one NV12 frame in, float32 logits out; and what an engine kind declares.
 
 An engine instance is used by one thread at a time (pyeasy_dnn models must not be shared between
 threads). ``releases_gil`` tells the pipeline whether other Python threads can run during
 ``infer``; it runs GIL-holding engines in worker processes.
+
+Each engine module also declares an :class:`EngineKind`: its name, the model files it runs, the
+node parameters that feed its options and how a zoo model maps to its file. The registry
+(``rdk_classifier.engines``) collects them, so adding an engine is adding one module.
 """
 
 import abc
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Callable, Dict, Mapping, Optional, Tuple
 
 import numpy as np
 
@@ -35,7 +39,7 @@ class EngineError(RuntimeError):
 class EngineSpec:
     """What to build an engine from; picklable, so worker processes build their own engine."""
 
-    #: One of ENGINE_KINDS: 'fake', 'hobot_dnn' or 'onnxruntime'.
+    #: The name of an EngineKind: 'fake', 'hobot_dnn' or 'onnxruntime'.
     kind: str
     #: The model file; empty for the fake engine.
     model_path: str = ''
@@ -70,3 +74,62 @@ class Engine(abc.ABC):
 
     def close(self) -> None:
         """Release the model; the engine is not used afterwards."""
+
+
+@dataclass(frozen=True)
+class EngineParameter:
+    """A node parameter ``<engine>.<name>`` whose value becomes the engine option ``name``."""
+
+    name: str
+    #: Its type is the parameter's type.
+    default: Any
+    description: str
+    minimum: Optional[float] = None
+    maximum: Optional[float] = None
+
+
+@dataclass(frozen=True)
+class ModelContext:
+    """What engine options may depend on besides the engine's own parameters."""
+
+    #: The zoo catalog entry (rdk_classifier.catalog.ModelInfo), or None for a model file.
+    info: Any
+    #: How many worker processes will each load the model.
+    workers: int
+
+
+def parameter_options(values: Mapping[str, Any], model: ModelContext) -> Dict[str, Any]:
+    """Pass the engine's parameter values through as its options (the default)."""
+    return dict(values)
+
+
+def no_catalog_file(info: Any) -> str:
+    """Report that the zoo has no file for an engine (one that runs without a model file)."""
+    return ''
+
+
+def nothing_missing() -> str:
+    """Report an engine that needs nothing beyond rdk_classifier's own dependencies."""
+    return ''
+
+
+@dataclass(frozen=True)
+class EngineKind:
+    """One engine as the node, the catalog and the launch file see it."""
+
+    name: str
+    #: One line for the launch argument and parameter descriptions.
+    summary: str
+    #: Builds and loads an engine (in a worker process).
+    create: Callable[[EngineSpec], Engine]
+    #: Suffix of the model files it runs ('.bin'); empty for an engine that needs no file.
+    model_suffix: str = ''
+    parameters: Tuple[EngineParameter, ...] = ()
+    #: Turns the parameter values (by option name) into the EngineSpec options.
+    options: Callable[[Mapping[str, Any], ModelContext], Dict[str, Any]] = parameter_options
+    #: The file name of a zoo model (catalog ModelInfo) for this engine; '' if it has none.
+    catalog_file: Callable[[Any], str] = no_catalog_file
+    #: '' when the engine can run here, else one line saying what to install.
+    missing: Callable[[], str] = nothing_missing
+    #: engine:=auto picks the lowest-ranked engine that can run here; None: never automatic.
+    auto_rank: Optional[int] = None

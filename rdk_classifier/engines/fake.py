@@ -43,15 +43,28 @@ import struct
 import sys
 import tempfile
 import time
-from typing import Any, Mapping
+from typing import Any, Dict, Mapping
 
 import numpy as np
 
-from .base import Engine, EngineError
+from .base import Engine, EngineError, EngineKind, EngineParameter, ModelContext
 
 DEFAULT_OPTIONS = {'input_size': [224, 224], 'num_classes': 1000, 'latency_ms': 0.0,
                    'hold_gil': False, 'device_fps': 0.0, 'fail_every': 0, 'hang_every': 0,
                    'hang_s': 3600.0}
+#: One line per option; every option but input_size (from the catalog) is a node parameter
+#: ``fake.<option>``.
+OPTION_HELP = {
+    'input_size': '[height, width] of the NV12 input',
+    'num_classes': 'number of classes',
+    'latency_ms': 'time per forward',
+    'hold_gil': 'hold the GIL during the forward as pyeasy_dnn does',
+    'device_fps': 'one forward at a time may use the simulated device, for 1 / device_fps s '
+                  '(a shared BPU); 0: no limit',
+    'fail_every': 'raise on every Nth forward (0: never)',
+    'hang_every': 'hang on every Nth forward (0: never)',
+    'hang_s': 'how long a hung forward sleeps',
+}
 _WHOLE_NUMBERS = ('num_classes', 'fail_every', 'hang_every')
 _NUMBERS = ('latency_ms', 'device_fps', 'hang_s')
 
@@ -175,3 +188,21 @@ class FakeEngine(Engine):
         if self._device is not None:
             os.close(self._device)
             self._device = None
+
+
+def _options(values: Mapping[str, Any], model: ModelContext) -> Dict[str, Any]:
+    """Use the parameter values; a zoo model also sets the input size."""
+    options = dict(values)
+    if model.info is not None:
+        options['input_size'] = [model.info.input_height, model.info.input_width]
+    return options
+
+
+KIND = EngineKind(
+    name='fake',
+    summary='deterministic classes from the image content, for tests and simulation',
+    create=lambda spec: FakeEngine(spec.options),
+    parameters=tuple(
+        EngineParameter(name, default, 'fake engine: ' + OPTION_HELP[name], minimum=0)
+        for name, default in DEFAULT_OPTIONS.items() if name != 'input_size'),
+    options=_options)

@@ -26,7 +26,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from .base import Engine, EngineError
+from .base import Engine, EngineError, EngineKind
 
 #: Packages holding pyeasy_dnn, tried in order (the name differs between RDK OS images).
 PACKAGES = ('hobot_dnn', 'hobot_dnn_rdkx5')
@@ -116,3 +116,22 @@ class HobotDnnEngine(Engine):
     def close(self) -> None:
         """Drop the model so pyeasy_dnn can release it."""
         self._model = None
+
+
+def _missing() -> str:
+    try:
+        import_pyeasy_dnn()
+    except EngineError as exc:
+        return str(exc)
+    return ''
+
+
+KIND = EngineKind(
+    name='hobot_dnn',
+    summary="the RDK X5 BPU through the board's pyeasy_dnn (.bin models with NV12 input)",
+    create=lambda spec: HobotDnnEngine(spec.model_path, spec.options),
+    model_suffix='.bin',
+    options=lambda values, model: {},  # the .bin file sets everything
+    catalog_file=lambda info: info.bin_file,
+    missing=_missing,
+    auto_rank=0)

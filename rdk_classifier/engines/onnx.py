@@ -23,15 +23,16 @@ with dynamic spatial dimensions (default 224x224), ``providers`` and ``intra_op_
 (0: ONNX Runtime's choice). ONNX Runtime releases the GIL while it runs.
 """
 
+import importlib.util
 import math
 import numbers
 import os
-from typing import Any, Mapping, Sequence
+from typing import Any, Dict, Mapping, Sequence
 
 import cv2
 import numpy as np
 
-from .base import Engine, EngineError
+from .base import Engine, EngineError, EngineKind, EngineParameter, ModelContext
 
 #: The zoo's ImageNet normalization (RGB order).
 ZOO_MEAN = (123.675, 116.28, 103.53)
@@ -127,3 +128,38 @@ class OnnxEngine(Engine):
         logits = self._session.run(None, {self._input_name: self._batch})[0]
         # ORT allocates its outputs per run, so the caller owns this array.
         return logits.astype(np.float32, copy=False).reshape(-1)
+
+
+def _options(values: Mapping[str, Any], model: ModelContext) -> Dict[str, Any]:
+    """Split the cores among the workers unless told; a zoo model gives its normalization."""
+    options = dict(values)
+    options['intra_op_threads'] = values['intra_op_threads'] or max(
+        1, (os.cpu_count() or 1) // model.workers)
+    if model.info is not None:
+        options.update(input_size=[model.info.input_height, model.info.input_width],
+                       mean=list(model.info.mean), std=list(model.info.std))
+    return options
+
+
+def _missing() -> str:
+    if importlib.util.find_spec('onnxruntime') is None:
+        return ('the onnxruntime engine needs the onnxruntime Python package '
+                '(pip install onnxruntime)')
+    return ''
+
+
+KIND = EngineKind(
+    name='onnxruntime',
+    summary='float .onnx models on the CPU through ONNX Runtime (a PC)',
+    create=lambda spec: OnnxEngine(spec.model_path, spec.options),
+    model_suffix='.onnx',
+    parameters=(
+        EngineParameter('intra_op_threads', 0, 'onnxruntime engine: threads per worker; 0: the '
+                        'cores divided by the workers', minimum=0, maximum=256),
+        EngineParameter('allow_speed_only', False, 'onnxruntime engine: accept models exported '
+                        'with random weights (speed benchmarks only; their labels mean nothing)'),
+    ),
+    options=_options,
+    catalog_file=lambda info: info.onnx_file,
+    missing=_missing,
+    auto_rank=1)
