@@ -38,6 +38,9 @@ class FrameError(ValueError):
 
 
 RESIZE_MODES = ('center_crop', 'stretch', 'letterbox')
+#: Pixels per frame above which a frame is malformed (checked before decoding): 4096 x 4096,
+#: a 4K (3840x2160) camera with room to spare, and at most ~50 MB for a decoded colour frame.
+DEFAULT_MAX_PIXELS = 4096 * 4096
 #: Gray level of the letterbox padding.
 PAD_GRAY = 127
 
