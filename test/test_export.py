@@ -25,7 +25,6 @@ from rdk_classifier.frames import NV12Converter
 
 
 def test_lite0_exports_with_real_weights_and_metadata(tmp_path):
-    pytest.importorskip('torch', reason='torch is installed only by the set-up')
     onnx = pytest.importorskip('onnx')
     path = export_model('EfficientNet_Lite0', str(tmp_path / 'lite0.onnx'))
     model = onnx.load(str(path))

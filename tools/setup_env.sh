@@ -3,14 +3,38 @@
 # ROS 2 from the PyPI ros-* wheels, a development build of vision_msgs, the
 # Python dependencies and rdk_classifier itself (editable).
 #
+# The venv is made with RDK_PYTHON if set, else python3 when it is 3.10 to 3.13,
+# else the newest python3.13 ... python3.10 on PATH. Everything version-specific
+# afterwards follows the venv's own interpreter.
+#
 # Idempotent: a stamp of every input is kept in the venv, so a second run with
 # nothing changed returns in well under a second.
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 venv=${RDK_VENV:-$repo/.venv}
-python=${RDK_PYTHON:-python3.11}
 build_dir=$repo/.build
+
+usable_python() {
+  # Runs the candidate: a pyenv shim is on PATH even when its version is not selected.
+  "$1" -c 'import sys, ensurepip, venv
+sys.exit(not (3, 10) <= sys.version_info[:2] <= (3, 13))' >/dev/null 2>&1
+}
+
+pick_python() {
+  local candidate
+  if [[ -n ${RDK_PYTHON:-} ]]; then
+    usable_python "$RDK_PYTHON" && { echo "$RDK_PYTHON"; return; }
+    echo "setup: RDK_PYTHON=$RDK_PYTHON is not Python 3.10 to 3.13 with venv" >&2
+    return 1
+  fi
+  for candidate in python3 python3.13 python3.12 python3.11 python3.10; do
+    usable_python "$candidate" && { echo "$candidate"; return; }
+  done
+  echo "setup: no usable Python: needs 3.10 to 3.13 with its venv module (python3 here:" \
+    "$(python3 --version 2>/dev/null || echo none)); install one, or point RDK_PYTHON at it" >&2
+  return 1
+}
 
 inputs=(
   "$repo/tools/setup_env.sh" "$repo/requirements/ros.txt" "$repo/requirements/python.txt"
@@ -33,18 +57,25 @@ if [[ -f $venv/.rdk_setup_stamp && $(cat "$venv/.rdk_setup_stamp") == "$stamp" ]
 fi
 
 echo "setup: creating the development environment in $venv (a few minutes the first time)"
-[[ -x $venv/bin/python ]] || "$python" -m venv "$venv"
+if [[ ! -x $venv/bin/python ]]; then
+  python=$(pick_python)
+  "$python" -m venv "$venv"
+fi
+echo "setup: $("$venv/bin/python" --version) in $venv"
 pip=("$venv/bin/python" -m pip --disable-pip-version-check -q)
 "${pip[@]}" install -r "$repo/requirements/ros.txt" -r "$repo/requirements/python.txt" \
   -r "$repo/requirements/export.txt"
 
 # The wheels' cmake exports name the include directories of the container they
-# were built in; point them at this interpreter's headers and numpy.
+# were built in (/opt/python/cp312-cp312/include/python3.12 for the cp312 wheels);
+# point them at this interpreter's headers and numpy.
 py_include=$("$venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["include"])')
 np_include=$("$venv/bin/python" -c 'import numpy; print(numpy.get_include())')
-{ grep -rlZ --include='*.cmake' '/opt/python/cp311-cp311' "$venv/share" || true; } | xargs -0r sed -i \
-  -e "s#/opt/python/cp311-cp311/include/python3.11#$py_include#g" \
-  -e "s#/opt/python/cp311-cp311/lib/python3.11/site-packages/numpy/_core/include#$np_include#g"
+py_tag=$("$venv/bin/python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+container=/opt/python/cp${py_tag/./}-cp${py_tag/./}
+{ grep -rlZ --include='*.cmake' "$container" "$venv/share" || true; } | xargs -0r sed -i \
+  -e "s#$container/include/python$py_tag#$py_include#g" \
+  -e "s#$container/lib/python$py_tag/site-packages/numpy/_core/include#$np_include#g"
 
 mkdir -p "$build_dir"
 echo "setup: building the development vision_msgs"
