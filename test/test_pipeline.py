@@ -212,12 +212,24 @@ def test_a_model_that_cannot_load_fails_start_with_the_engine_reason(collector, 
 
 
 def test_stop_releases_shared_memory(collector):
-    before = set(os.listdir('/dev/shm'))
+    # Only this process's segments: other processes on the machine create and remove their own.
+    before = _own_shared_memory()
     pipeline = make_pipeline(collector, threads=2)
     pipeline.start()
-    assert len(set(os.listdir('/dev/shm')) - before) == 2
+    segments = _own_shared_memory() - before
     pipeline.stop()
-    assert set(os.listdir('/dev/shm')) - before == set()
+    assert len(segments) == 2, 'one input segment per worker: %s' % segments
+    assert not [s for s in segments if os.path.exists(s)], 'shared memory left behind'
+    assert not _own_shared_memory() & segments, 'shared memory still mapped'
+
+
+def _own_shared_memory() -> set:
+    """Python shared memory segments (/dev/shm/psm_*) mapped into this test process."""
+    with open('/proc/self/maps', encoding='utf-8') as maps:
+        fields = [line.split(maxsplit=5) for line in maps]
+    # The sixth field is the path, with ' (deleted)' after it once unlinked.
+    paths = {f[5].strip().replace(' (deleted)', '') for f in fields if len(f) == 6}
+    return {path for path in paths if path.startswith('/dev/shm/psm_')}
 
 
 def test_captured_input_is_the_converted_frame(collector):
