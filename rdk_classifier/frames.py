@@ -18,8 +18,15 @@ Camera frames to NV12 at the model's input size (pure numpy/OpenCV, no ROS).
 A frame is cropped first (as a numpy view, no copy), then resized once with OpenCV, then
 colour-converted, so only model-sized images are converted. NV12 and NV21 frames resize their
 Y and UV planes directly, with no RGB round trip; Bayer mosaics are demosaiced after the crop.
-Colour conversion is OpenCV's BT.601 limited range (COLOR_BGR2YUV_I420 and its inverse
-COLOR_YUV2BGR_NV12), the convention of the RDK Model Zoo's NV12 models.
+Colour conversion is BT.601 limited range with OpenCV's coefficients (those of
+COLOR_BGR2YUV_I420 and its inverse COLOR_YUV2BGR_NV12), the convention of the RDK Model Zoo's
+NV12 models. Each 2x2 block's chroma is the block's average, as camera ISPs make it
+(COLOR_BGR2YUV_I420 takes it from the block's top-left pixel; ``average_chroma=False`` keeps
+that, for comparison).
+
+Frames over ``max_pixels`` are malformed, and so are compressed frames other than JPEG and PNG:
+the size comes from the JPEG or PNG header, before anything is decoded. JPEG frames are decoded
+at the smallest DCT scale (1/2, 1/4, 1/8) that still covers the model input after the crop.
 
 cv_bridge is not used: it cannot produce NV12 and copies every frame.
 
@@ -27,6 +34,7 @@ A converter keeps scratch buffers, so one converter serves one thread at a time;
 gives each lane its own.
 """
 
+import re
 from typing import Optional, Tuple
 
 import cv2
@@ -39,7 +47,8 @@ class FrameError(ValueError):
 
 RESIZE_MODES = ('center_crop', 'stretch', 'letterbox')
 #: Pixels per frame above which a frame is malformed (checked before decoding): 4096 x 4096,
-#: a 4K (3840x2160) camera with room to spare, and at most ~50 MB for a decoded colour frame.
+#: 2x a 4K UHD camera (3840x2160) and 1.36x a 12 MP sensor (4056x3040), and at most ~50 MB for a
+#: decoded colour frame (a 20000x20000 PNG of zeros, 389 KB, would decode to 1.2 GB).
 DEFAULT_MAX_PIXELS = 4096 * 4096
 #: Gray level of the letterbox padding.
 PAD_GRAY = 127
@@ -51,6 +60,28 @@ _PACKED = {
     'bgra8': (4, cv2.COLOR_BGRA2YUV_I420),
     'rgba8': (4, cv2.COLOR_RGBA2YUV_I420),
     'mono8': (1, None),
+}
+# BT.601 limited range as OpenCV's COLOR_BGR2YUV_I420 computes it: its ITUR_BT_601_* fixed-point
+# constants (modules/imgproc/src/color_yuv.simd.hpp, 2^20 scale), as a cv2.transform matrix of
+# (B, G, R, 1) -> (Y, U, V). RGB inputs use the columns reversed.
+_BT601_SCALE = float(1 << 20)
+_BGR_TO_YUV = np.array([[102760, 528482, 269484, 16 * _BT601_SCALE],
+                        [460324, -305135, -155188, 128 * _BT601_SCALE],
+                        [-74448, -385875, 460324, 128 * _BT601_SCALE]]) / _BT601_SCALE
+_RGB_TO_YUV = np.hstack([_BGR_TO_YUV[:, 2::-1], _BGR_TO_YUV[:, 3:]])
+_PNG_SIGNATURE = b'\x89PNG\r\n\x1a\n'
+# JPEG start-of-frame markers (every coding process); the frame header that follows holds the
+# image size. 0xC4 (DHT), 0xC8 (JPG) and 0xCC (DAC) share the range but are not frames.
+_JPEG_SOF = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
+# Markers without a length field: TEM and RST0..7.
+_JPEG_STANDALONE = frozenset([0x01] + list(range(0xD0, 0xD8)))
+_JPEG_MARKER = re.compile(rb'\xff[\x01-\xfe]')
+# imdecode flags by (gray?) and JPEG scale denominator; PNG always decodes at full size.
+_DECODE_FLAGS = {
+    False: {1: cv2.IMREAD_COLOR, 2: cv2.IMREAD_REDUCED_COLOR_2, 4: cv2.IMREAD_REDUCED_COLOR_4,
+            8: cv2.IMREAD_REDUCED_COLOR_8},
+    True: {1: cv2.IMREAD_GRAYSCALE, 2: cv2.IMREAD_REDUCED_GRAYSCALE_2,
+           4: cv2.IMREAD_REDUCED_GRAYSCALE_4, 8: cv2.IMREAD_REDUCED_GRAYSCALE_8},
 }
 # Packed 4:2:2 encodings; ROS's 'yuv422' is UYVY.
 _YUV422 = ('yuv422_yuy2', 'yuyv', 'yuv422', 'uyvy')
@@ -69,13 +100,61 @@ RAW_ENCODINGS = (tuple(_PACKED) + _YUV422 + _SEMIPLANAR + tuple(_BAYER)
 
 
 def _gray_to_luma_table() -> np.ndarray:
-    """Y that COLOR_BGR2YUV_I420 gives each gray level (so mono8 matches a gray BGR frame)."""
-    grays = np.repeat(np.arange(256, dtype=np.uint8), 4).reshape(32, 32)
-    i420 = cv2.cvtColor(cv2.cvtColor(grays, cv2.COLOR_GRAY2BGR), cv2.COLOR_BGR2YUV_I420)
-    return np.ascontiguousarray(i420[:32].reshape(-1)[::4])
+    """Y that the BGR path gives each gray level (so mono8 matches a gray BGR frame)."""
+    grays = cv2.cvtColor(np.arange(256, dtype=np.uint8).reshape(1, 256), cv2.COLOR_GRAY2BGR)
+    return np.ascontiguousarray(cv2.transform(grays, _BGR_TO_YUV)[0, :, 0])
 
 
 _GRAY_TO_LUMA = _gray_to_luma_table()
+
+
+def _big_endian(buffer: np.ndarray, start: int, size: int) -> int:
+    return int.from_bytes(buffer[start:start + size].tobytes(), 'big')
+
+
+def compressed_image_size(data) -> Tuple[str, int, int]:
+    """
+    Return ('jpeg' or 'png', width, height) from a compressed frame's header, decoding nothing.
+
+    FrameError for anything else or a header that ends early. OpenCV has no header-only read
+    in Python, and Pillow's lazy ``Image.open`` would be one more dependency on the robot, for
+    two formats whose size sits in the first bytes: PNG's IHDR (the first chunk, which libpng
+    requires) and JPEG's frame header, the first SOF marker, found by walking the marker
+    segments as libjpeg does (extraneous bytes and fill bytes between markers are skipped).
+    """
+    buffer = _as_bytes(data)
+    header = buffer[:24].tobytes()
+    if header[:8] == _PNG_SIGNATURE:
+        if len(header) < 24 or header[12:16] != b'IHDR':
+            raise FrameError('PNG without an IHDR chunk first')
+        return 'png', _big_endian(buffer, 16, 4), _big_endian(buffer, 20, 4)
+    if header[:2] != b'\xff\xd8':
+        raise FrameError('neither JPEG nor PNG (starts with %s)' % (header[:8].hex() or 'nothing'))
+    position = 2
+    while True:
+        # The last 0xFF of a run and a code byte other than 0 (0xFF 0x00 is a stuffed byte);
+        # libjpeg skips whatever else lies between segments, and so does this search.
+        found = _JPEG_MARKER.search(buffer, position)
+        if found is None:
+            break
+        marker, position = int(buffer[found.end() - 1]), found.end()
+        if marker in _JPEG_STANDALONE:
+            continue
+        if marker in (0xD8, 0xD9, 0xDA):  # SOI, EOI, SOS before any frame header
+            raise FrameError('JPEG with marker 0x%02X before its frame header' % marker)
+        if position + 2 > buffer.size:
+            break
+        length = _big_endian(buffer, position, 2)
+        if marker in _JPEG_SOF:
+            if length < 8 or position + 7 > buffer.size:
+                break
+            # Frame header: length (2), sample precision (1), lines (2), samples per line (2).
+            width, height = (_big_endian(buffer, position + offset, 2) for offset in (5, 3))
+            return 'jpeg', width, height
+        if length < 2:
+            raise FrameError('JPEG with a marker segment of length %d' % length)
+        position += length
+    raise FrameError('JPEG that ends before its frame header')
 
 
 def _as_bytes(data) -> np.ndarray:
@@ -86,10 +165,10 @@ def _as_bytes(data) -> np.ndarray:
 
 
 def bgr_to_nv12(bgr: np.ndarray) -> np.ndarray:
-    """Convert a BGR image (even width and height) to NV12 of the same size."""
+    """Convert a BGR image (even width and height) to NV12 of the same size, as the node does."""
     height, width = bgr.shape[:2]
     out = np.empty(width * height * 3 // 2, np.uint8)
-    _i420_to_nv12(cv2.cvtColor(bgr, cv2.COLOR_BGR2YUV_I420), width, height, out)
+    _ColourConverter(width, height).to_nv12(np.ascontiguousarray(bgr), _BGR_TO_YUV, out)
     return out
 
 
@@ -108,12 +187,42 @@ def _i420_to_nv12(i420: np.ndarray, width: int, height: int, out: np.ndarray) ->
                planar[luma + quarter:].reshape(height // 2, width // 2)), dst=chroma)
 
 
+class _ColourConverter:
+    """BGR or RGB images of one size to NV12 with each 2x2 block's chroma averaged."""
+
+    def __init__(self, width: int, height: int) -> None:
+        self.width, self.height = width, height
+        self._yuv = np.empty((height, width, 3), np.uint8)
+        self._u, self._v = np.empty((height, width), np.uint8), np.empty((height, width), np.uint8)
+        self._half = [np.empty((height // 2, width // 2), np.uint8) for _ in range(2)]
+
+    def to_nv12(self, image: np.ndarray, matrix: np.ndarray, out: np.ndarray) -> None:
+        """Convert a 3-channel ``image`` with ``matrix`` (_BGR_TO_YUV or _RGB_TO_YUV) into out."""
+        luma = self.width * self.height
+        # One 3x3 transform (OpenCV's fixed-point path: Y within one level of I420's) and 1-channel
+        # area halvings cost what COLOR_BGR2YUV_I420 costs; a 3->2 channel transform or halving
+        # the 3-channel image first are each slower (benchmarks/bench_convert.py).
+        cv2.transform(image, matrix, dst=self._yuv)
+        cv2.split(self._yuv, [out[:luma].reshape(self.height, self.width), self._u, self._v])
+        half_size = (self.width // 2, self.height // 2)
+        for plane, half in zip((self._u, self._v), self._half):
+            cv2.resize(plane, half_size, dst=half, interpolation=cv2.INTER_AREA)
+        cv2.merge(self._half, dst=out[luma:].reshape(self.height // 2, self.width // 2, 2))
+
+
 class NV12Converter:
     """Converts frames of any size and encoding to NV12 of one model's input size."""
 
     def __init__(self, width: int, height: int, resize_mode: str = 'center_crop',
-                 crop_pct: float = 0.875) -> None:
-        """Set the output size and geometry; ValueError for a configuration that cannot work."""
+                 crop_pct: float = 0.875, max_pixels: int = DEFAULT_MAX_PIXELS,
+                 average_chroma: bool = True, reduced_jpeg: bool = True) -> None:
+        """
+        Set the output size and geometry; ValueError for a configuration that cannot work.
+
+        ``average_chroma=False`` (chroma of each 2x2 block's top-left pixel, as
+        COLOR_BGR2YUV_I420) and ``reduced_jpeg=False`` (JPEG decoded at full size) are the
+        conversions before they were improved, kept to measure the improvements.
+        """
         if width < 2 or height < 2 or width % 2 or height % 2:
             raise ValueError('model input must have even width and height >= 2, got %dx%d'
                              % (width, height))
@@ -121,8 +230,14 @@ class NV12Converter:
             raise ValueError('resize_mode %r is not one of %s' % (resize_mode, RESIZE_MODES))
         if not 0.0 < crop_pct <= 1.0:
             raise ValueError('crop_pct must be in (0, 1], got %r' % crop_pct)
+        if max_pixels < 1:
+            raise ValueError('max_frame_pixels must be at least 1, got %r' % max_pixels)
         self.width, self.height = width, height
         self.resize_mode, self.crop_pct = resize_mode, crop_pct
+        self.max_pixels = max_pixels
+        self.average_chroma, self.reduced_jpeg = average_chroma, reduced_jpeg
+        self._colour = _ColourConverter(width, height)
+        self._three_channels = np.empty((height, width, 3), np.uint8)
         self.nbytes = width * height * 3 // 2
         self._resized = {c: np.empty((height, width, c), np.uint8) for c in (3, 4)}
         self._resized[1] = np.empty((height, width), np.uint8)
@@ -133,13 +248,12 @@ class NV12Converter:
     def from_raw(self, data, width: int, height: int, step: int, encoding: str,
                  out: Optional[np.ndarray] = None) -> np.ndarray:
         """Convert a sensor_msgs/Image-style buffer; return the NV12 array (``out`` if given)."""
+        self._check_size(width, height, 'frame')
         name = encoding.strip().lower()
         name = _ALIASES.get(name, name)
         if name not in RAW_ENCODINGS:
             raise FrameError('encoding %r is not supported; supported: %s'
                              % (encoding, ', '.join(RAW_ENCODINGS)))
-        if width <= 0 or height <= 0:
-            raise FrameError('frame size %dx%d (width x height) is empty' % (width, height))
         buffer = _as_bytes(data)
         out = self._output(out)
         if name in _SEMIPLANAR:
@@ -157,7 +271,7 @@ class NV12Converter:
             if x1 - x0 < 3 or y1 - y0 < 3:
                 x0, y0, x1, y1 = 0, 0, width, height
             mosaic = self._packed_view(buffer, width, height, step, 1, name)[y0:y1, x0:x1]
-            self._from_packed(cv2.cvtColor(mosaic, _BAYER[name]), cv2.COLOR_BGR2YUV_I420, out)
+            self._from_packed(cv2.cvtColor(mosaic, _BAYER[name]), 'bgr8', out)
         else:
             channels, code = _PACKED[name]
             image = self._packed_view(buffer, width, height, step, channels, name)
@@ -166,21 +280,53 @@ class NV12Converter:
             if code is None:
                 self._from_mono(roi, out)
             else:
-                self._from_packed(roi, code, out)
+                self._from_packed(roi, name, out)
         return out
 
     def from_compressed(self, data, fmt: str, out: Optional[np.ndarray] = None) -> np.ndarray:
         """Convert JPEG/PNG bytes (sensor_msgs/CompressedImage); return the NV12 array."""
         buffer = _as_bytes(data)
+        try:
+            kind, width, height = compressed_image_size(buffer)
+            self._check_size(width, height, kind.upper())
+        except FrameError as exc:
+            raise FrameError('compressed frame (format %r, %d bytes): %s'
+                             % (fmt, buffer.size, exc)) from None
         mono = fmt.strip().lower().startswith(('mono', '8uc1'))
-        image = cv2.imdecode(buffer, cv2.IMREAD_GRAYSCALE if mono else cv2.IMREAD_COLOR) \
-            if buffer.size else None
+        factor = self._jpeg_reduction(width, height) if kind == 'jpeg' else 1
+        image = cv2.imdecode(buffer, _DECODE_FLAGS[mono][factor])
         if image is None:
-            raise FrameError('compressed frame (format %r, %d bytes) could not be decoded as '
-                             'JPEG or PNG' % (fmt, buffer.size))
+            raise FrameError('compressed frame (format %r, %d bytes): %dx%d %s that could not '
+                             'be decoded' % (fmt, buffer.size, width, height, kind.upper()))
         height, width = image.shape[:2]
         return self.from_raw(image, width, height, image.strides[0],
                              'mono8' if mono else 'bgr8', out)
+
+    def _check_size(self, width: int, height: int, what: str) -> None:
+        """Raise FrameError for an empty frame or one over ``max_pixels``."""
+        if width <= 0 or height <= 0:
+            raise FrameError('%s size %dx%d (width x height) is empty' % (what, width, height))
+        if width * height > self.max_pixels:
+            raise FrameError('%s of %dx%d is %d pixels, over the limit of %d (parameter '
+                             'max_frame_pixels)' % (what, width, height, width * height,
+                                                    self.max_pixels))
+
+    def _jpeg_reduction(self, width: int, height: int) -> int:
+        """Return the largest JPEG scale denominator whose image still covers the output."""
+        if not self.reduced_jpeg:
+            return 1
+        for factor in (8, 4, 2):
+            # libjpeg's scaled size rounds up; EXIF orientation may turn the decoded image.
+            reduced = (-(-width // factor), -(-height // factor))
+            if all(self._covers(*size) for size in (reduced, reduced[::-1])):
+                return factor
+        return 1
+
+    def _covers(self, width: int, height: int) -> bool:
+        """Return whether the crop of a width x height frame is at least the size it resizes to."""
+        x0, y0, x1, y1 = self._roi(width, height, align=1)
+        _, _, fit_w, fit_h = self._fit(x1 - x0, y1 - y0)
+        return x1 - x0 >= fit_w and y1 - y0 >= fit_h
 
     # Geometry -------------------------------------------------------------------------------
 
@@ -240,9 +386,17 @@ class NV12Converter:
         _resize_into(roi, target, box)
         return target
 
-    def _from_packed(self, roi: np.ndarray, code: int, out: np.ndarray) -> None:
+    def _from_packed(self, roi: np.ndarray, name: str, out: np.ndarray) -> None:
+        """Resize a bgr8/rgb8/bgra8/rgba8 ``roi`` and convert it into ``out``."""
         resized = self._resize(roi, roi.shape[2])
-        _i420_to_nv12(cv2.cvtColor(resized, code), self.width, self.height, out)
+        if not self.average_chroma:
+            _i420_to_nv12(cv2.cvtColor(resized, _PACKED[name][1]), self.width, self.height, out)
+            return
+        if resized.shape[2] == 4:
+            # OpenCV's fast transform takes 3 channels only (4 are ~10x slower).
+            resized = cv2.cvtColor(resized, cv2.COLOR_BGRA2BGR, dst=self._three_channels)
+        matrix = _RGB_TO_YUV if name.startswith('rgb') else _BGR_TO_YUV
+        self._colour.to_nv12(resized, matrix, out)
 
     def _from_mono(self, roi: np.ndarray, out: np.ndarray) -> None:
         luma = self.width * self.height
