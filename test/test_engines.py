@@ -15,25 +15,21 @@
 """
 Tests of the engines and create_engine.
 
-fake: its documented rule, simulated latency, GIL holding and faults; hobot_dnn: through the
-pyeasy_dnn test double in test/pyeasy_dnn_double; onnxruntime: tiny ONNX models built here.
+fake: its documented rule, simulated latency, GIL holding and faults; onnxruntime: tiny ONNX
+models built here (hobot_dnn: test_engine_hobot.py).
 Expected values come from the documented rules and from numpy references, not from the engines.
 """
 
 from pathlib import Path
 import pickle
-import sys
 import threading
 import time
 
 import cv2
 import numpy as np
 import pytest
-from rdk_classifier.engines import create_engine, ENGINE_KINDS, EngineError, ENGINES, EngineSpec
+from rdk_classifier.engines import create_engine, ENGINE_KINDS, EngineError, EngineSpec
 from rdk_classifier.engines.fake import fake_class
-import yaml
-
-DOUBLE = Path(__file__).resolve().parent / 'pyeasy_dnn_double'
 
 
 def nv12_frame(luma, width: int = 224, height: int = 224, u: int = 128, v: int = 128):
@@ -176,100 +172,6 @@ def test_fake_hold_gil_blocks_other_threads_like_pyeasy_dnn():
     # A thread that may run counts for all 200 ms; one held off by the GIL only runs before the
     # forward starts and after it ends (a few switch intervals of 5 ms).
     assert _counter_progress(holding) * 5 < _counter_progress(releasing)
-
-
-# hobot_dnn ---------------------------------------------------------------------------------------
-
-@pytest.fixture
-def pyeasy_dnn(monkeypatch):
-    """Make the test double importable as hobot_dnn.pyeasy_dnn; return it."""
-    monkeypatch.syspath_prepend(str(DOUBLE))
-    for name in [n for n in sys.modules if n.startswith('hobot_dnn')]:
-        monkeypatch.delitem(sys.modules, name)
-    import hobot_dnn.pyeasy_dnn
-    return hobot_dnn.pyeasy_dnn
-
-
-def write_model(tmp_path, name='model.bin', **spec) -> str:
-    """Write a model file for the double (see its module docstring)."""
-    path = tmp_path / name
-    path.write_text(yaml.safe_dump(spec))
-    return str(path)
-
-
-@pytest.mark.parametrize('spec', [
-    {'output_type': 'F32'},
-    {'output_type': 'F32', 'output_shape': [1, 1000]},
-    {'output_type': 'S32', 'scale_data': [0.5]},
-    {'output_type': 'S16', 'scale_data': [0.1 + i / 1000 for i in range(1000)]},
-    {'layout': 'NHWC', 'input_size': [160, 192]},
-    {'layout': 'NCHW', 'input_size': [160, 192], 'num_classes': 10},
-], ids=['f32', 'f32-2d', 's32-one-scale', 's16-scale-per-class', 'nhwc', 'nchw-10-classes'])
-def test_hobot_dnn_logits_are_the_dequantized_outputs(pyeasy_dnn, tmp_path, spec):
-    path = write_model(tmp_path, **spec)
-    engine = create_engine(EngineSpec('hobot_dnn', path))
-    height, width = spec.get('input_size', [224, 224])
-    num_classes = spec.get('num_classes', 1000)
-    assert (engine.input_height, engine.input_width, engine.num_classes) == (
-        height, width, num_classes)
-    assert not engine.releases_gil
-    frame = nv12_frame(90, width, height)
-    logits = engine.infer(frame)
-    reference = pyeasy_dnn.load(path)[0]
-    raw = reference.forward(frame)[0].buffer.reshape(-1).astype(np.float64)
-    scale = np.asarray(spec.get('scale_data', [1.0]), np.float64)
-    assert logits.dtype == np.float32 and logits.shape == (num_classes,)
-    np.testing.assert_allclose(logits, raw * scale, rtol=1e-6)
-    engine.close()
-
-
-def test_hobot_dnn_result_is_a_copy(pyeasy_dnn, tmp_path):
-    engine = create_engine(EngineSpec('hobot_dnn', write_model(tmp_path)))
-    first = engine.infer(nv12_frame(30))
-    kept = first.copy()
-    second = engine.infer(nv12_frame(200))
-    np.testing.assert_array_equal(first, kept)
-    assert np.argmax(second) != np.argmax(first)
-
-
-def test_hobot_dnn_feeds_a_contiguous_array(pyeasy_dnn, tmp_path):
-    engine = create_engine(EngineSpec('hobot_dnn', write_model(tmp_path)))
-    frame = nv12_frame(30)
-    strided = np.repeat(frame, 2)[::2]  # same values, not contiguous
-    assert not strided.flags.c_contiguous
-    np.testing.assert_array_equal(engine.infer(strided), engine.infer(frame))
-
-
-def test_hobot_dnn_errors_name_the_file_and_numbers(pyeasy_dnn, tmp_path):
-    engine = create_engine(EngineSpec('hobot_dnn', write_model(tmp_path)))
-    with pytest.raises(EngineError, match='6144 uint8 values; the model needs 75264 .*224x224'):
-        engine.infer(nv12_frame(30, 64, 64))
-    with pytest.raises(EngineError, match='missing.bin'):
-        create_engine(EngineSpec('hobot_dnn', str(tmp_path / 'missing.bin')))
-    with pytest.raises(EngineError, match='no model from .*empty.bin'):
-        create_engine(EngineSpec('hobot_dnn', write_model(tmp_path, 'empty.bin', empty=True)))
-    with pytest.raises(EngineError, match='bgr.bin takes BGR input'):
-        create_engine(EngineSpec('hobot_dnn', write_model(tmp_path, 'bgr.bin', input_type='BGR')))
-    with pytest.raises(EngineError, match='scales.bin: quantized S32 output needs 1 or 1000 '
-                                          'scales, has 2'):
-        create_engine(EngineSpec('hobot_dnn', write_model(
-            tmp_path, 'scales.bin', output_type='S32', scale_data=[1.0, 2.0])))
-
-
-def test_hobot_dnn_available_with_the_double(pyeasy_dnn):
-    assert ENGINES['hobot_dnn'].missing() == ''
-
-
-def test_hobot_dnn_missing_module_says_what_to_do(monkeypatch):
-    for name in ('hobot_dnn', 'hobot_dnn.pyeasy_dnn', 'hobot_dnn_rdkx5',
-                 'hobot_dnn_rdkx5.pyeasy_dnn'):
-        monkeypatch.setitem(sys.modules, name, None)  # makes the import fail
-    assert 'pyeasy_dnn' in ENGINES['hobot_dnn'].missing()
-    with pytest.raises(EngineError) as caught:
-        create_engine(EngineSpec('hobot_dnn', 'model.bin'))
-    message = str(caught.value)
-    assert message.startswith("hobot_dnn engine needs the board's hobot_dnn Python package")
-    assert 'hobot_dnn_rdkx5' in message and 'onnxruntime' in message and '\n' not in message
 
 
 # onnxruntime -------------------------------------------------------------------------------------
