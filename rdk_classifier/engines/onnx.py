@@ -19,15 +19,21 @@ The zoo's float models take one input (``data``), 1x3xHxW float32 RGB normalized
 ``(x - mean) / std``; per-model values come from the catalog (EfficientNet-Lite: mean 127, std
 128). The engine takes the same NV12 frame as the BPU, so the PC runs the node's exact
 preprocessing. Options: ``mean`` and ``std`` (RGB), ``input_size`` [height, width] for models
-with dynamic spatial dimensions (default 224x224), ``providers`` and ``intra_op_threads``
-(0: ONNX Runtime's choice). ONNX Runtime releases the GIL while it runs.
+with dynamic spatial dimensions (default 224x224), ``providers``, ``intra_op_threads``
+(0: ONNX Runtime's choice) and ``allow_speed_only``. ONNX Runtime releases the GIL while it runs.
+
+export_onnx records in the file's metadata where the weights came from; a model exported with
+random weights (for speed work) is refused unless ``allow_speed_only`` is true, so it is never
+served as if its labels meant something. ``read_model_notes`` reads that record without loading
+the model, for the node's main process (the engine itself is built in a worker process).
 """
 
+from dataclasses import dataclass
 import importlib.util
 import math
 import numbers
 import os
-from typing import Any, Dict, Mapping, Sequence
+from typing import Any, BinaryIO, Dict, Mapping, Sequence, Tuple
 
 import cv2
 import numpy as np
@@ -38,6 +44,128 @@ from .base import Engine, EngineError, EngineKind, EngineParameter, ModelContext
 ZOO_MEAN = (123.675, 116.28, 103.53)
 ZOO_STD = (58.395, 57.12, 57.375)
 DEFAULT_INPUT_SIZE = (224, 224)
+
+#: metadata_props keys export_onnx writes: where the weights came from, the catalog name, and
+#: for random weights the purpose (files exported before --random-weights existed carry the same
+#: purpose text, so they are refused too).
+WEIGHTS_KEY = 'weights'
+MODEL_KEY = 'model'
+PURPOSE_KEY = 'purpose'
+SPEED_ONLY_PURPOSE = 'speed-only: random weights, accuracy is meaningless'
+RANDOM_WEIGHTS = 'random-init'
+
+
+@dataclass(frozen=True)
+class ModelNotes:
+    """What an ONNX file's metadata says about its weights."""
+
+    #: Where the weights came from, as export_onnx recorded it ('' when nothing is recorded).
+    weights: str
+    #: Random weights: fine for speed work, but the labels mean nothing.
+    speed_only: bool
+    #: The catalog name the file was exported as ('' when not recorded).
+    model: str = ''
+
+    @property
+    def weights_note(self) -> str:
+        """One line for reports (VisionInfo, /diagnostics): the weights, and if they are real."""
+        if self.speed_only:
+            return 'SPEED-ONLY model: random weights, the labels are meaningless'
+        return 'weights: %s' % (self.weights or 'not recorded in the file')
+
+
+def read_model_notes(path: str) -> ModelNotes:
+    """
+    Return the export's notes from an ONNX file's metadata, without reading the weights.
+
+    Needs neither onnx nor onnxruntime and costs the same for any model size: only the metadata
+    field is read, every other top-level field (the graph with its weights) is skipped by seeking
+    past it. EngineError when the file is missing or not an ONNX (protobuf) file.
+    """
+    try:
+        with open(path, 'rb') as stream:
+            metadata = _read_metadata_props(stream, os.fstat(stream.fileno()).st_size)
+    except FileNotFoundError as exc:
+        raise EngineError('ONNX model %s does not exist; download it (see config/models.yaml) '
+                          'or export it with the export_onnx command' % path) from exc
+    except (OSError, ValueError) as exc:
+        raise EngineError('%s is not a readable ONNX model (%s); download or export it again'
+                          % (path, exc)) from exc
+    purpose = metadata.get(PURPOSE_KEY, '')
+    return ModelNotes(weights=metadata.get(WEIGHTS_KEY, ''),
+                      speed_only=purpose.split(':')[0].strip() == 'speed-only',
+                      model=metadata.get(MODEL_KEY, ''))
+
+
+def speed_only_refusal(model_path: str, notes: ModelNotes) -> str:
+    """Return the one line that refuses a speed-only model and says how to get real weights."""
+    return ('%s has random weights (exported with --random-weights, for speed work only: its '
+            'labels mean nothing); export real ones with: ros2 run rdk_classifier export_onnx %s '
+            '(pretrained weights, needs internet) or with --checkpoint FILE, or set the parameter '
+            'onnxruntime.allow_speed_only to true to run it for speed work anyway'
+            % (model_path, notes.model or '<model>'))
+
+
+# The protobuf wire format (protobuf.dev/programming-guides/encoding) of onnx.proto's
+# ModelProto: metadata_props is field 14, a repeated StringStringEntryProto {key = 1, value = 2}.
+_METADATA_PROPS_FIELD = 14
+_VARINT, _FIXED64, _LENGTH_DELIMITED, _FIXED32 = 0, 1, 2, 5
+
+
+def _read_varint(stream: BinaryIO) -> int:
+    value = shift = 0
+    while True:
+        byte = stream.read(1)
+        if not byte:
+            raise ValueError('truncated varint')
+        value |= (byte[0] & 0x7F) << shift
+        if byte[0] < 0x80:
+            return value
+        shift += 7
+        if shift > 63:
+            raise ValueError('varint longer than 10 bytes')
+
+
+def _read_tag(stream: BinaryIO, end: int) -> Tuple[int, int, int]:
+    """Read a field's tag; return (field number, wire type, length if length-delimited)."""
+    tag = _read_varint(stream)
+    number, wire_type = tag >> 3, tag & 7
+    if wire_type == _LENGTH_DELIMITED:
+        length = _read_varint(stream)
+        if stream.tell() + length > end:
+            raise ValueError('field %d runs past the end' % number)
+        return number, wire_type, length
+    if wire_type not in (_VARINT, _FIXED64, _FIXED32):
+        raise ValueError('field %d has wire type %d' % (number, wire_type))
+    return number, wire_type, 0
+
+
+def _skip(stream: BinaryIO, wire_type: int, length: int) -> None:
+    if wire_type == _VARINT:
+        _read_varint(stream)
+    else:
+        stream.seek({_FIXED64: 8, _FIXED32: 4}.get(wire_type, length), os.SEEK_CUR)
+
+
+def _read_metadata_props(stream: BinaryIO, size: int) -> Dict[str, str]:
+    metadata = {}
+    while stream.tell() < size:
+        number, wire_type, length = _read_tag(stream, size)
+        if number != _METADATA_PROPS_FIELD or wire_type != _LENGTH_DELIMITED:
+            _skip(stream, wire_type, length)
+            continue
+        end = stream.tell() + length
+        entry = {1: '', 2: ''}
+        while stream.tell() < end:
+            entry_number, entry_type, entry_length = _read_tag(stream, end)
+            if entry_number in entry and entry_type == _LENGTH_DELIMITED:
+                entry[entry_number] = stream.read(entry_length).decode('utf-8')
+            else:
+                _skip(stream, entry_type, entry_length)
+        metadata[entry[1]] = entry[2]
+    if stream.tell() != size:
+        raise ValueError('the last field runs past the end')
+    return metadata
 
 
 def _rgb_values(name: str, values: Sequence[float], nonzero: bool) -> np.ndarray:
@@ -71,6 +199,10 @@ class OnnxEngine(Engine):
                               'or export it with the export_onnx command' % model_path)
         mean = _rgb_values('mean', options.get('mean', ZOO_MEAN), nonzero=False)
         inv_std = 1.0 / _rgb_values('std', options.get('std', ZOO_STD), nonzero=True)
+        allow_speed_only = options.get('allow_speed_only', False)
+        if not isinstance(allow_speed_only, bool):
+            raise EngineError('onnxruntime engine option allow_speed_only must be true or false, '
+                              'got %r' % (allow_speed_only,))
         threads = options.get('intra_op_threads', 0)
         if not isinstance(threads, numbers.Integral) or threads < 0:
             raise EngineError('onnxruntime engine option intra_op_threads must be a whole number '
@@ -85,6 +217,11 @@ class OnnxEngine(Engine):
         except Exception as exc:  # noqa: B902 - ORT raises several unrelated types
             raise EngineError('onnxruntime could not load %s (%s); is it an ONNX model? Download '
                               'or export it again' % (model_path, _first_line(exc))) from exc
+        #: What the file's metadata says about its weights; ``notes.speed_only`` is true only
+        #: when allow_speed_only let a random-weights model through.
+        self.notes = read_model_notes(model_path)
+        if self.notes.speed_only and not allow_speed_only:
+            raise EngineError(speed_only_refusal(model_path, self.notes))
         model_input = self._session.get_inputs()[0]
         self._input_name = model_input.name
         self.input_height, self.input_width = self._input_size(
