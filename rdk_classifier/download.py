@@ -18,12 +18,16 @@ Download zoo models by catalog name into the model cache (for robots with intern
     ros2 run rdk_classifier download RepViT_m0_9 [--onnx URL] [--dir DIR]
 
 Files arrive atomically (a temporary file in the same folder, renamed once complete and
-checked), so an interrupted or broken download never leaves a file the node would load.
+checked), so an interrupted or broken download never leaves a file the node would load. A .bin
+file is checked, where pyeasy_dnn is installed, by building the hobot_dnn engine on it in a
+short-lived child process: the BPU runtime keeps every model a process loads until that process
+exits. Everything runs in the calling thread.
 """
 
 import argparse
 import os
 from pathlib import Path
+import subprocess
 import sys
 import tempfile
 from typing import List, Optional
@@ -32,6 +36,16 @@ import urllib.request
 from rdk_classifier.catalog import default_cache_dir, find_model
 
 CHUNK = 1 << 16
+#: How long the child process checking a .bin file may take (loading a model takes seconds).
+BIN_CHECK_TIMEOUT_S = 120
+#: The child's program: build the hobot_dnn engine on the file as a worker would.
+_BIN_CHECK = '\n'.join([
+    'import sys',
+    'from rdk_classifier.engines import create_engine, EngineError, EngineSpec',
+    'try:',
+    '    create_engine(EngineSpec("hobot_dnn", sys.argv[1], {})).close()',
+    'except EngineError as exc:',
+    '    sys.exit(str(exc))'])
 
 
 class DownloadError(RuntimeError):
@@ -39,9 +53,13 @@ class DownloadError(RuntimeError):
 
 
 def check_model_file(path: Path, name: str) -> None:
-    """Raise DownloadError unless ``path`` loads as the kind of model file ``name`` names."""
-    if path.stat().st_size == 0:
+    """Raise DownloadError unless ``path`` is a model file of the kind ``name`` names."""
+    with open(path, 'rb') as stream:
+        head = stream.read(64)
+    if not head:
         raise DownloadError('%s is empty' % name)
+    if head.lstrip().lower().startswith((b'<!doctype html', b'<html')):
+        raise DownloadError('%s is a web page, not a model; check the address' % name)
     if name.endswith('.onnx'):
         import onnxruntime
         try:
@@ -51,14 +69,22 @@ def check_model_file(path: Path, name: str) -> None:
         return
     from rdk_classifier.engines import ENGINES
     if not ENGINES['hobot_dnn'].missing():
-        from rdk_classifier.engines.hobot import import_pyeasy_dnn
-        try:
-            if not import_pyeasy_dnn().load(str(path)):
-                raise DownloadError('pyeasy_dnn loaded no model from %s' % name)
-        except DownloadError:
-            raise
-        except Exception as exc:  # noqa: B902 - pyeasy_dnn raises plain RuntimeErrors
-            raise DownloadError('%s does not load: %s' % (name, exc)) from exc
+        _check_bin_in_child(path, name)
+
+
+def _check_bin_in_child(path: Path, name: str) -> None:
+    """Build the hobot_dnn engine on ``path`` in a child process; DownloadError if it fails."""
+    try:
+        done = subprocess.run([sys.executable, '-c', _BIN_CHECK, str(path)],
+                              stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                              timeout=BIN_CHECK_TIMEOUT_S)
+    except subprocess.TimeoutExpired as exc:
+        raise DownloadError('%s: loading it on the BPU took over %d s' % (
+            name, BIN_CHECK_TIMEOUT_S)) from exc
+    if done.returncode != 0:
+        # The engine's one line comes last, after anything the BPU runtime logged.
+        lines = done.stderr.strip().splitlines() or ['exit code %d' % done.returncode]
+        raise DownloadError('%s does not load on the BPU: %s' % (name, lines[-1]))
 
 
 def download(url: str, target: Path, progress=sys.stderr) -> Path:

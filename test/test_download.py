@@ -12,14 +12,28 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""Tests of the download command against a local HTTP server on 127.0.0.1."""
+"""
+Tests of the download command against a local HTTP server on 127.0.0.1.
+
+.bin files are checked with the pyeasy_dnn test double (test/pyeasy_dnn_double), which the check's
+child process imports through PYTHONPATH.
+"""
 
 import functools
 import http.server
+import os
+from pathlib import Path
+import sys
 import threading
 
 import pytest
 from rdk_classifier.download import download, DownloadError, main
+import yaml
+
+DOUBLE = Path(__file__).resolve().parent / 'pyeasy_dnn_double'
+#: A model file for the double: 224x224 NV12 in, 1000 float32 logits out.
+DOUBLE_MODEL = yaml.safe_dump({'input_type': 'NV12', 'input_shape': [1, 3, 224, 224],
+                               'output_type': 'float32', 'output_shape': [1, 1000, 1, 1]})
 
 
 @pytest.fixture
@@ -77,3 +91,64 @@ def test_unreachable_address_and_unknown_model(tmp_path, server):
         download(url + '/missing.bin', tmp_path / 'x.bin')
     assert not (tmp_path / 'x.bin').exists()
     assert main(['NoSuchNet', '--dir', str(tmp_path)]) == 1
+
+
+@pytest.fixture
+def pyeasy_dnn(monkeypatch):
+    """Make the test double importable as hobot_dnn.pyeasy_dnn, here and in child processes."""
+    monkeypatch.syspath_prepend(str(DOUBLE))
+    monkeypatch.setenv('PYTHONPATH', os.pathsep.join(
+        [str(DOUBLE)] + [p for p in os.environ.get('PYTHONPATH', '').split(os.pathsep) if p]))
+    for name in [n for n in sys.modules if n.startswith('hobot_dnn')]:
+        monkeypatch.delitem(sys.modules, name)
+    import hobot_dnn.pyeasy_dnn
+    return hobot_dnn.pyeasy_dnn
+
+
+@pytest.fixture
+def no_pyeasy_dnn(monkeypatch):
+    """Make pyeasy_dnn unimportable under both of its package names."""
+    for name in ('hobot_dnn', 'hobot_dnn.pyeasy_dnn', 'hobot_dnn_rdkx5',
+                 'hobot_dnn_rdkx5.pyeasy_dnn'):
+        monkeypatch.setitem(sys.modules, name, None)  # makes the import fail
+
+
+def test_a_bin_model_is_loaded_in_a_child_process_only(server, tmp_path, pyeasy_dnn):
+    root, url = server
+    (root / 'repvit.bin').write_text(DOUBLE_MODEL)
+    target = tmp_path / 'models'
+    assert main(['RepViT_m0_9', '--url', url + '/repvit.bin', '--dir', str(target)]) == 0
+    assert (target / 'RepViT_m0_9_224x224_nv12.bin').read_text() == DOUBLE_MODEL
+    # The BPU runtime keeps what a process loads until it exits: this process loaded nothing.
+    assert pyeasy_dnn.loaded_files == []
+
+
+@pytest.mark.parametrize('content, reason', [
+    (b'\x7fELF not a model', 'hbDNNInitializeFromFiles failed'),
+    (yaml.safe_dump({'input_type': 'RGB', 'input_shape': [1, 3, 224, 224],
+                     'output_shape': [1, 1000, 1, 1]}).encode(), 'takes RGB input')],
+    ids=['rejected-by-the-runtime', 'rejected-by-the-engine'])
+def test_a_bin_model_that_does_not_load_leaves_nothing(server, tmp_path, pyeasy_dnn, capsys,
+                                                       content, reason):
+    root, url = server
+    (root / 'bad.bin').write_bytes(content)
+    target = tmp_path / 'models'
+    assert main(['RepViT_m0_9', '--url', url + '/bad.bin', '--dir', str(target)]) == 1
+    assert list(target.iterdir()) == []
+    error = capsys.readouterr().err.strip().splitlines()[-1]
+    assert error.startswith('download: RepViT_m0_9_224x224_nv12.bin does not load on the BPU: ')
+    assert reason in error
+    assert pyeasy_dnn.loaded_files == []
+
+
+def test_without_pyeasy_dnn_a_bin_is_checked_for_web_pages(
+        server, tmp_path, capsys, no_pyeasy_dnn):
+    root, url = server
+    (root / 'page.bin').write_bytes(b'\n<!DOCTYPE html><html><body>Not found</body></html>')
+    (root / 'model.bin').write_bytes(b'\x00\x01 not checked further without the runtime')
+    target = tmp_path / 'models'
+    assert main(['RepViT_m0_9', '--url', url + '/page.bin', '--dir', str(target)]) == 1
+    assert 'is a web page, not a model; check the address' in capsys.readouterr().err
+    assert list(target.iterdir()) == []
+    assert main(['RepViT_m0_9', '--url', url + '/model.bin', '--dir', str(target)]) == 0
+    assert [p.name for p in target.iterdir()] == ['RepViT_m0_9_224x224_nv12.bin']
