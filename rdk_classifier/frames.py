@@ -20,9 +20,9 @@ colour-converted, so only model-sized images are converted. NV12 and NV21 frames
 Y and UV planes directly, with no RGB round trip; Bayer mosaics are demosaiced after the crop.
 Colour conversion is BT.601 limited range with OpenCV's coefficients (those of
 COLOR_BGR2YUV_I420 and its inverse COLOR_YUV2BGR_NV12), the convention of the RDK Model Zoo's
-NV12 models. Each 2x2 block's chroma is the block's average, as camera ISPs make it
-(COLOR_BGR2YUV_I420 takes it from the block's top-left pixel; ``average_chroma=False`` keeps
-that, for comparison).
+NV12 models. For 3-channel sources (bgr8, rgb8, Bayer, JPEG, PNG) each 2x2 block's chroma is
+the block's average, as camera ISPs make it; COLOR_BGR2YUV_I420, used for bgra8 and rgba8 and
+with ``average_chroma=False``, takes it from the block's top-left pixel.
 
 Frames over ``max_pixels`` are malformed, and so are compressed frames other than JPEG and PNG:
 the size comes from the JPEG or PNG header, before anything is decoded. JPEG frames are decoded
@@ -237,7 +237,6 @@ class NV12Converter:
         self.max_pixels = max_pixels
         self.average_chroma, self.reduced_jpeg = average_chroma, reduced_jpeg
         self._colour = _ColourConverter(width, height)
-        self._three_channels = np.empty((height, width, 3), np.uint8)
         self.nbytes = width * height * 3 // 2
         self._resized = {c: np.empty((height, width, c), np.uint8) for c in (3, 4)}
         self._resized[1] = np.empty((height, width), np.uint8)
@@ -293,7 +292,7 @@ class NV12Converter:
             raise FrameError('compressed frame (format %r, %d bytes): %s'
                              % (fmt, buffer.size, exc)) from None
         mono = fmt.strip().lower().startswith(('mono', '8uc1'))
-        factor = self._jpeg_reduction(width, height) if kind == 'jpeg' else 1
+        factor = self.jpeg_reduction(width, height) if kind == 'jpeg' else 1
         image = cv2.imdecode(buffer, _DECODE_FLAGS[mono][factor])
         if image is None:
             raise FrameError('compressed frame (format %r, %d bytes): %dx%d %s that could not '
@@ -311,7 +310,7 @@ class NV12Converter:
                              'max_frame_pixels)' % (what, width, height, width * height,
                                                     self.max_pixels))
 
-    def _jpeg_reduction(self, width: int, height: int) -> int:
+    def jpeg_reduction(self, width: int, height: int) -> int:
         """Return the largest JPEG scale denominator whose image still covers the output."""
         if not self.reduced_jpeg:
             return 1
@@ -389,14 +388,13 @@ class NV12Converter:
     def _from_packed(self, roi: np.ndarray, name: str, out: np.ndarray) -> None:
         """Resize a bgr8/rgb8/bgra8/rgba8 ``roi`` and convert it into ``out``."""
         resized = self._resize(roi, roi.shape[2])
-        if not self.average_chroma:
+        # 4-channel sources keep the top-left pixel's chroma: OpenCV's fast transform takes 3
+        # channels, and dropping the 4th first made their conversion 1.12-1.15x slower, over
+        # the 10% this improvement may cost (3-channel ones: 1.00-1.05x; bench_convert.py).
+        if self.average_chroma and resized.shape[2] == 3:
+            self._colour.to_nv12(resized, _RGB_TO_YUV if name == 'rgb8' else _BGR_TO_YUV, out)
+        else:
             _i420_to_nv12(cv2.cvtColor(resized, _PACKED[name][1]), self.width, self.height, out)
-            return
-        if resized.shape[2] == 4:
-            # OpenCV's fast transform takes 3 channels only (4 are ~10x slower).
-            resized = cv2.cvtColor(resized, cv2.COLOR_BGRA2BGR, dst=self._three_channels)
-        matrix = _RGB_TO_YUV if name.startswith('rgb') else _BGR_TO_YUV
-        self._colour.to_nv12(resized, matrix, out)
 
     def _from_mono(self, roi: np.ndarray, out: np.ndarray) -> None:
         luma = self.width * self.height

@@ -156,12 +156,16 @@ def test_every_encoding_and_geometry_matches_the_reference(encoding, mode):
         # region at the same scale agrees within a few levels.
         luma, chroma = planes_difference(nv12, expected, block=8)
         assert luma < 2.5 and chroma < 2.5, (encoding, mode, luma, chroma)
-        if mode == 'stretch' and encoding in ('bgr8', 'rgb8', 'bgra8', 'rgba8', '8UC3', '8UC4'):
+        if mode == 'stretch' and encoding in ('bgr8', 'rgb8', '8UC3'):
             # Same geometry: only the colour arithmetic differs. Each converted value may be
             # off by its rounding (0.5), OpenCV's 10-bit transform coefficients (0.37 at most
             # over three channels) and OpenCV's 3-decimal BT.601 constants (0.06); chroma adds
             # the rounding of the 2x2 average (0.5).
             assert_matches_bt601(nv12, planes, luma_error=0.95, chroma_error=1.45)
+        if mode == 'stretch' and encoding in ('bgra8', 'rgba8', '8UC4'):
+            # 4-channel sources keep OpenCV's I420 (top-left chroma): equal to the level.
+            assert_equals_opencv_i420(nv12, cv2.resize(bgr, (SIZE, SIZE),
+                                                       interpolation=cv2.INTER_LINEAR))
 
 
 def assert_matches_bt601(nv12: np.ndarray, planes: tuple, luma_error: float,
@@ -186,17 +190,20 @@ def test_bgr_to_nv12_averages_each_blocks_chroma():
     assert np.abs(sampled_u - bt601_planes(bgr)[1]).max() > 10
 
 
+def assert_equals_opencv_i420(nv12: np.ndarray, fitted: np.ndarray) -> None:
+    i420 = cv2.cvtColor(fitted, cv2.COLOR_BGR2YUV_I420).reshape(-1)
+    area = fitted.shape[0] * fitted.shape[1]
+    u, v = i420[area:area + area // 4], i420[area + area // 4:]
+    np.testing.assert_array_equal(nv12[:area], i420[:area])
+    np.testing.assert_array_equal(nv12[area:], np.stack([u, v], axis=1).reshape(-1))
+
+
 def test_sampled_chroma_is_opencvs_i420():
     """average_chroma=False converts exactly as COLOR_BGR2YUV_I420 (the zoo's conversion)."""
     bgr = photos()[-1]
     nv12 = NV12Converter(SIZE, SIZE, 'stretch', average_chroma=False).from_raw(
         bgr, bgr.shape[1], bgr.shape[0], bgr.strides[0], 'bgr8')
-    fitted = cv2.resize(bgr, (SIZE, SIZE), interpolation=cv2.INTER_LINEAR)
-    i420 = cv2.cvtColor(fitted, cv2.COLOR_BGR2YUV_I420).reshape(-1)
-    area = SIZE * SIZE
-    u, v = i420[area:area + area // 4], i420[area + area // 4:]
-    np.testing.assert_array_equal(nv12[:area], i420[:area])
-    np.testing.assert_array_equal(nv12[area:], np.stack([u, v], axis=1).reshape(-1))
+    assert_equals_opencv_i420(nv12, cv2.resize(bgr, (SIZE, SIZE), interpolation=cv2.INTER_LINEAR))
 
 
 def uniform_gray(encoding: str, gray: int, width: int, height: int) -> tuple:
