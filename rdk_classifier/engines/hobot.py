@@ -30,12 +30,12 @@ github.com/D-Robotics/x5-hobot-spdev). This engine follows that source:
 - ``forward(array)`` copies prod(array.shape) bytes from the array's data with no dtype, size or
   contiguity check (a short array is taken silently, a long one overruns), so the engine checks
   the frame itself and passes a C-contiguous uint8 array shaped (H*3/2, W).
-- ``outputs[0].buffer`` builds a new array at every access: the first prod(valid shape)
-  elements of the output, shaped by its first four dimensions. int8, int16, int32 and float32
-  keep their type; every other type (float16 among them) comes back as int8 bytes, so only those
-  four are accepted. The buffer is read once per forward and becomes the logits, dequantized
-  with ``scale_data`` when it is not empty (one scale, or one per class) as the board's samples
-  do.
+- ``outputs[0].buffer`` builds a new array at every access: a copy of the first elements of
+  the output memory, shaped by the first four dimensions of the valid shape. int8, int16, int32
+  and float32 keep their type; every other type (float16 among them) comes back as int8 bytes,
+  so only those four are accepted, on four dimensions with one class axis (1xCx1x1). The buffer
+  is read once per forward and becomes the logits, dequantized with ``scale_data`` when it is
+  not empty (one scale, or one per class), as the board's samples do.
 
 Threading: forward holds the GIL from start to end and a loaded model must not be shared between
 threads, so ``releases_gil`` is False and the pipeline gives each worker process its own engine.
