@@ -139,14 +139,14 @@ def resolve_model(model: str, engine: str = 'auto',
         candidate = Path(folder) / filename
         if candidate.is_file():
             return ResolvedModel(str(candidate), info, engine)
-    if engine == 'hobot_dnn':
-        hint = 'download it with: ros2 run rdk_classifier download %s (or from %s)' % (
-            info.name, info.bin_url)
-    elif info.name == 'EfficientNet_Lite0':
+    if info.name == 'EfficientNet_Lite0':
         hint = 'create it with: ros2 run rdk_classifier export_onnx %s' % info.name
     else:
-        hint = ('export it with: ros2 run rdk_classifier export_onnx %s (needs timm), or use '
-                'engine:=hobot_dnn on the board' % info.name)
+        hint = ('on the board get the zoo model with: ros2 run rdk_classifier download %s (or copy '
+                '%s into one of those folders); on a PC export it with pretrained weights: ros2 '
+                'run rdk_classifier export_onnx %s (needs timm and internet, or --checkpoint '
+                'FILE); or start with the embedded default, model:=EfficientNet_Lite0, which '
+                'works right away on a PC' % (info.name, info.bin_url, info.name))
     raise ConfigError('model %s (%s) not found in %s; %s'
                       % (info.name, filename, ', '.join(folders), hint))
 
