@@ -93,14 +93,20 @@ def test_unreachable_address_and_unknown_model(tmp_path, server):
     assert main(['NoSuchNet', '--dir', str(tmp_path)]) == 1
 
 
+def forget_modules(monkeypatch, *names) -> None:
+    """Unload ``names`` now; after the test, sys.modules holds them as before it (or not)."""
+    for name in names:
+        monkeypatch.setitem(sys.modules, name, None)  # remembers the entry, or its absence
+        del sys.modules[name]
+
+
 @pytest.fixture
 def pyeasy_dnn(monkeypatch):
     """Make the test double importable as hobot_dnn.pyeasy_dnn, here and in child processes."""
     monkeypatch.syspath_prepend(str(DOUBLE))
     monkeypatch.setenv('PYTHONPATH', os.pathsep.join(
         [str(DOUBLE)] + [p for p in os.environ.get('PYTHONPATH', '').split(os.pathsep) if p]))
-    for name in [n for n in sys.modules if n.startswith('hobot_dnn')]:
-        monkeypatch.delitem(sys.modules, name)
+    forget_modules(monkeypatch, 'hobot_dnn', 'hobot_dnn.pyeasy_dnn')
     import hobot_dnn.pyeasy_dnn
     return hobot_dnn.pyeasy_dnn
 

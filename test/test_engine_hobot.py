@@ -53,12 +53,18 @@ def expected_logits(luma: int, classes: int, output_type: str = 'float32', scale
     return np.clip(np.rint(logits / scale), limits.min, limits.max) * scale, winner
 
 
+def forget_modules(monkeypatch, *names) -> None:
+    """Unload ``names`` now; after the test, sys.modules holds them as before it (or not)."""
+    for name in names:
+        monkeypatch.setitem(sys.modules, name, None)  # remembers the entry, or its absence
+        del sys.modules[name]
+
+
 @pytest.fixture
 def pyeasy_dnn(monkeypatch):
     """Make the test double importable as hobot_dnn.pyeasy_dnn; return it."""
     monkeypatch.syspath_prepend(str(DOUBLE))
-    for name in [n for n in sys.modules if n.startswith('hobot_dnn')]:
-        monkeypatch.delitem(sys.modules, name)
+    forget_modules(monkeypatch, 'hobot_dnn', 'hobot_dnn.pyeasy_dnn')
     import hobot_dnn.pyeasy_dnn
     return hobot_dnn.pyeasy_dnn
 
@@ -302,8 +308,7 @@ def test_the_rdkx5_package_name_is_the_fallback(monkeypatch, tmp_path):
     (package / '__init__.py').write_text('')
     (package / 'pyeasy_dnn.py').write_text(
         (DOUBLE / 'hobot_dnn' / 'pyeasy_dnn.py').read_text())
-    for name in [n for n in sys.modules if n.startswith('hobot_dnn')]:
-        monkeypatch.delitem(sys.modules, name)
+    forget_modules(monkeypatch, 'hobot_dnn_rdkx5', 'hobot_dnn_rdkx5.pyeasy_dnn')
     monkeypatch.setitem(sys.modules, 'hobot_dnn', None)  # makes the import fail
     engine = create_engine(EngineSpec('hobot_dnn', write_model(tmp_path), {}))
     assert int(np.argmax(engine.infer(nv12_frame(128)))) == 500
