@@ -106,7 +106,9 @@ def test_notes_of_broken_files_are_one_line_errors(tmp_path):
     whole = path.read_bytes()
     broken = {'truncated.onnx': whole[:len(whole) // 2],
               'text.onnx': b'not a model\n' * 10,
-              'cut_varint.onnx': b'\x08\xff'}
+              'cut_varint.onnx': b'\x08\xff',
+              # field 14 holding 3 bytes whose fixed64 field (tag 0x09) runs past them
+              'bad_entry.onnx': b'\x72\x03\x09\x00\x00' + b'\x00' * 8}
     for name, content in broken.items():
         (tmp_path / name).write_bytes(content)
         with pytest.raises(EngineError) as caught:

@@ -86,8 +86,7 @@ def read_model_notes(path: str) -> ModelNotes:
         with open(path, 'rb') as stream:
             metadata = _read_metadata_props(stream, os.fstat(stream.fileno()).st_size)
     except FileNotFoundError as exc:
-        raise EngineError('ONNX model %s does not exist; download it (see config/models.yaml) '
-                          'or export it with the export_onnx command' % path) from exc
+        raise EngineError(_no_file_message(path)) from exc
     except (OSError, ValueError) as exc:
         raise EngineError('%s is not a readable ONNX model (%s); download or export it again'
                           % (path, exc)) from exc
@@ -95,6 +94,11 @@ def read_model_notes(path: str) -> ModelNotes:
     return ModelNotes(weights=metadata.get(WEIGHTS_KEY, ''),
                       speed_only=purpose.split(':')[0].strip() == 'speed-only',
                       model=metadata.get(MODEL_KEY, ''))
+
+
+def _no_file_message(path: str) -> str:
+    return ('ONNX model %s does not exist; download it (see config/models.yaml) or export it '
+            'with the export_onnx command' % path)
 
 
 def speed_only_refusal(model_path: str, notes: ModelNotes) -> str:
@@ -162,6 +166,8 @@ def _read_metadata_props(stream: BinaryIO, size: int) -> Dict[str, str]:
                 entry[entry_number] = stream.read(entry_length).decode('utf-8')
             else:
                 _skip(stream, entry_type, entry_length)
+        if stream.tell() != end:
+            raise ValueError('a metadata entry runs past its end')
         metadata[entry[1]] = entry[2]
     if stream.tell() != size:
         raise ValueError('the last field runs past the end')
@@ -195,8 +201,7 @@ class OnnxEngine(Engine):
             raise EngineError('the onnxruntime engine needs the onnxruntime Python package '
                               '(pip install onnxruntime): %s' % exc) from exc
         if not os.path.isfile(model_path):
-            raise EngineError('ONNX model %s does not exist; download it (see config/models.yaml) '
-                              'or export it with the export_onnx command' % model_path)
+            raise EngineError(_no_file_message(model_path))
         mean = _rgb_values('mean', options.get('mean', ZOO_MEAN), nonzero=False)
         inv_std = 1.0 / _rgb_values('std', options.get('std', ZOO_STD), nonzero=True)
         allow_speed_only = options.get('allow_speed_only', False)
