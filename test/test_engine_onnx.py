@@ -26,7 +26,7 @@ from typing import Dict
 import cv2
 import numpy as np
 import pytest
-from rdk_classifier.engines import create_engine, ENGINES, EngineError, EngineSpec, ModelContext
+from rdk_classifier.engines import create_engine, EngineError, ENGINES, EngineSpec, ModelContext
 from rdk_classifier.engines.onnx import (ModelNotes, read_model_notes, SPEED_ONLY_PURPOSE,
                                          speed_only_refusal)
 
