@@ -13,19 +13,31 @@
 # limitations under the License.
 
 """
-Accuracy of a model through the node's NV12 path, against the float RGB reference.
+Accuracy of a model through the node's NV12 path, against float references.
 
     ros2 run rdk_classifier evaluate [--model EfficientNet_Lite0] [--images DIR] [--out DIR]
+    ros2 run rdk_classifier evaluate --jpeg [--jpeg-sizes 640x480,1920x1080]
 
 Images are ``<wnid>_<name>.JPEG`` files labelled by the index of their wnid in a classes.tsv
-table (as in ../shared/imagenet-sample). The float reference resizes the shorter side to
-input / crop_pct with bilinear interpolation, crops the centre and normalizes float RGB (timm's
-evaluation transform); the NV12 paths run each resize mode of rdk_classifier.frames through the
-onnxruntime engine, exactly as the node does. Prints a markdown table, writes CSV and a PNG chart.
+table (as in ../shared/imagenet-sample). Every NV12 path is paired with a float path of the same
+geometry, so the images it loses and wins against it are what NV12 costs and nothing else:
+
+- ``float timm``: timm's evaluation transform (resize the shorter side to input / crop_pct, crop
+  the centre), the convention published accuracies use;
+- ``float <mode>``: the node's own crop box and resize for each resize mode
+  (rdk_classifier.frames), then float RGB normalization; paired with float timm;
+- ``NV12 <mode>``: the node's conversion through the onnxruntime engine, exactly as the node
+  runs it; and ``NV12 <mode>, top-left chroma``: with OpenCV's I420 chroma (each 2x2 block's
+  top-left pixel) instead of the block's average; both paired with ``float <mode>``.
+
+``--jpeg`` instead encodes each photo as a camera would send it (scaled to cover each camera
+size, centre-cropped to it, JPEG quality 90) and compares the node's reduced-size JPEG decoding
+with decoding at full size. Prints a markdown table, writes CSV and a PNG chart.
 """
 
 import argparse
 import csv
+from dataclasses import dataclass
 from pathlib import Path
 import sys
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -37,6 +49,37 @@ from rdk_classifier.engines import create_engine, EngineSpec
 from rdk_classifier.frames import NV12Converter, RESIZE_MODES
 
 DEFAULT_IMAGES = Path(__file__).resolve().parents[2] / 'shared' / 'imagenet-sample'
+#: Camera frame sizes of the --jpeg comparison.
+JPEG_SIZES = ((640, 480), (1280, 720), (1920, 1080), (3840, 2160))
+JPEG_QUALITY = 90
+FLOAT_TIMM = 'float timm'
+
+
+@dataclass
+class PathCounts:
+    """Counts of one path over the images; lost and won are against ``baseline``'s top-1."""
+
+    baseline: Optional[str] = None
+    images: int = 0
+    top1: int = 0
+    top5: int = 0
+    lost: int = 0
+    won: int = 0
+
+
+@dataclass
+class _Model:
+    """The model twice: the node's NV12 engine and a float session for the references."""
+
+    engine: object
+    session: object
+    mean: Tuple[float, ...]
+    std: Tuple[float, ...]
+    crop_pct: float
+
+    def float_logits(self, rgb_input: np.ndarray) -> np.ndarray:
+        name = self.session.get_inputs()[0].name
+        return self.session.run(None, {name: rgb_input})[0].ravel()
 
 
 def labelled_images(folder: Path, classes_tsv: Path) -> List[Tuple[Path, int]]:
@@ -54,102 +97,226 @@ def labelled_images(folder: Path, classes_tsv: Path) -> List[Tuple[Path, int]]:
     return images
 
 
+def normalized_input(rgb: np.ndarray, mean: Sequence[float], std: Sequence[float]) -> np.ndarray:
+    """Return the 1x3xHxW float32 input of an HxWx3 RGB image."""
+    normalized = (rgb.astype(np.float32) - np.float32(mean)) / np.float32(std)
+    return np.ascontiguousarray(normalized.transpose(2, 0, 1)[np.newaxis])
+
+
 def float_reference_input(bgr: np.ndarray, size: int, crop_pct: float, mean: Sequence[float],
                           std: Sequence[float]) -> np.ndarray:
-    """Return the 1x3xHxW float32 input of the float RGB reference path."""
+    """Return the 1x3xHxW float32 input of timm's evaluation transform (resize, then crop)."""
     height, width = bgr.shape[:2]
     scale = size / crop_pct / min(width, height)
     resized = cv2.resize(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB),
                          (round(width * scale), round(height * scale)),
-                         interpolation=cv2.INTER_LINEAR).astype(np.float32)
+                         interpolation=cv2.INTER_LINEAR)
     top, left = (resized.shape[0] - size) // 2, (resized.shape[1] - size) // 2
-    crop = resized[top:top + size, left:left + size]
-    normalized = (crop - np.float32(mean)) / np.float32(std)
-    return np.ascontiguousarray(normalized.transpose(2, 0, 1)[np.newaxis])
+    return normalized_input(resized[top:top + size, left:left + size], mean, std)
 
 
-def evaluate(model: str, images: List[Tuple[Path, int]],
-             modes: Sequence[str] = RESIZE_MODES) -> Dict[str, dict]:
-    """Return top-1/top-5 counts and top-1 agreement with the reference, per path."""
+def paired_float_input(bgr: np.ndarray, converter: NV12Converter, mean: Sequence[float],
+                       std: Sequence[float]) -> np.ndarray:
+    """Return the float input with the converter's own crop box and resize."""
+    return normalized_input(cv2.cvtColor(converter.fitted(bgr), cv2.COLOR_BGR2RGB), mean, std)
+
+
+def camera_jpeg(bgr: np.ndarray, width: int, height: int) -> bytes:
+    """Return ``bgr`` scaled to cover width x height, centre-cropped to it, as a JPEG."""
+    scale = max(width / bgr.shape[1], height / bgr.shape[0])
+    scaled = cv2.resize(bgr, (max(width, round(bgr.shape[1] * scale)),
+                              max(height, round(bgr.shape[0] * scale))),
+                        interpolation=cv2.INTER_CUBIC if scale > 1 else cv2.INTER_AREA)
+    top, left = (scaled.shape[0] - height) // 2, (scaled.shape[1] - width) // 2
+    ok, encoded = cv2.imencode('.jpg', scaled[top:top + height, left:left + width],
+                               [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
+    if not ok:
+        raise ConfigError('OpenCV cannot encode JPEG')
+    return encoded.tobytes()
+
+
+def load_model(model: str) -> _Model:
+    """Resolve ``model`` for onnxruntime; ConfigError when it is missing."""
     import onnxruntime
     resolved = resolve_model(model, 'onnxruntime')
     info = resolved.info
     mean, std = (info.mean, info.std) if info else ((123.675, 116.28, 103.53),
                                                     (58.395, 57.12, 57.375))
-    crop_pct = info.crop_pct if info else 0.875
     engine = create_engine(EngineSpec('onnxruntime', resolved.path,
                                       {'mean': list(mean), 'std': list(std)}))
     session = onnxruntime.InferenceSession(resolved.path, providers=['CPUExecutionProvider'])
-    input_name = session.get_inputs()[0].name
-    converters = {mode: NV12Converter(engine.input_width, engine.input_height, mode, crop_pct)
+    return _Model(engine, session, tuple(mean), tuple(std), info.crop_pct if info else 0.875)
+
+
+def _count(results: Dict[str, PathCounts], logits: Dict[str, np.ndarray], label: int) -> None:
+    """Add one image's logits per path; lost/won against each path's baseline."""
+    correct = {}
+    for path, values in logits.items():
+        top5 = np.argsort(-values, kind='stable')[:5]
+        counts = results[path]
+        counts.images += 1
+        correct[path] = bool(top5[0] == label)
+        counts.top1 += int(correct[path])
+        counts.top5 += int(label in top5)
+    for path, counts in results.items():
+        if counts.baseline is not None and path in correct:
+            counts.lost += int(correct[counts.baseline] and not correct[path])
+            counts.won += int(correct[path] and not correct[counts.baseline])
+
+
+def evaluate(model: str, images: List[Tuple[Path, int]],
+             modes: Sequence[str] = RESIZE_MODES) -> Dict[str, PathCounts]:
+    """Return counts per path: float timm, then per mode float, NV12, NV12 top-left chroma."""
+    loaded = load_model(model)
+    width, height = loaded.engine.input_width, loaded.engine.input_height
+    converters = {mode: (NV12Converter(width, height, mode, loaded.crop_pct),
+                         NV12Converter(width, height, mode, loaded.crop_pct,
+                                       average_chroma=False))
                   for mode in modes}
-    paths = ['float RGB reference'] + ['NV12 %s' % mode for mode in modes]
-    results = {path: {'top1': 0, 'top5': 0, 'agree': 0, 'images': 0} for path in paths}
+    results = {FLOAT_TIMM: PathCounts()}
+    for mode in modes:
+        results['float %s' % mode] = PathCounts(FLOAT_TIMM)
+        results['NV12 %s' % mode] = PathCounts('float %s' % mode)
+        results['NV12 %s, top-left chroma' % mode] = PathCounts('float %s' % mode)
     for image_path, label in images:
         bgr = cv2.imread(str(image_path), cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION)
-        logits = {'float RGB reference': session.run(None, {input_name: float_reference_input(
-            bgr, engine.input_height, crop_pct, mean, std)})[0].ravel()}
-        for mode, converter in converters.items():
-            nv12 = converter.from_raw(bgr, bgr.shape[1], bgr.shape[0], bgr.strides[0], 'bgr8')
-            logits['NV12 %s' % mode] = engine.infer(nv12)
-        reference_top1 = int(np.argmax(logits['float RGB reference']))
-        for path, values in logits.items():
-            top5 = np.argsort(-values, kind='stable')[:5]
-            counts = results[path]
-            counts['images'] += 1
-            counts['top1'] += int(top5[0] == label)
-            counts['top5'] += int(label in top5)
-            counts['agree'] += int(top5[0] == reference_top1)
+        logits = {FLOAT_TIMM: loaded.float_logits(float_reference_input(
+            bgr, height, loaded.crop_pct, loaded.mean, loaded.std))}
+        for mode, (averaged, sampled) in converters.items():
+            logits['float %s' % mode] = loaded.float_logits(
+                paired_float_input(bgr, averaged, loaded.mean, loaded.std))
+            for path, converter in (('NV12 %s' % mode, averaged),
+                                    ('NV12 %s, top-left chroma' % mode, sampled)):
+                logits[path] = loaded.engine.infer(converter.from_raw(
+                    bgr, bgr.shape[1], bgr.shape[0], bgr.strides[0], 'bgr8'))
+        _count(results, logits, label)
     return results
 
 
-def report(model: str, results: Dict[str, dict], out: Path) -> str:
+def evaluate_jpeg(model: str, images: List[Tuple[Path, int]],
+                  modes: Sequence[str] = RESIZE_MODES,
+                  sizes: Sequence[Tuple[int, int]] = JPEG_SIZES) -> Dict[str, PathCounts]:
+    """Return counts per camera size and mode: JPEG decoded at full size, then reduced."""
+    loaded = load_model(model)
+    width, height = loaded.engine.input_width, loaded.engine.input_height
+    converters = {mode: (NV12Converter(width, height, mode, loaded.crop_pct,
+                                       reduced_jpeg=False),
+                         NV12Converter(width, height, mode, loaded.crop_pct))
+                  for mode in modes}
+    results = {}
+    names = {}
+    for camera_w, camera_h in sizes:
+        for mode, (full, reduced) in converters.items():
+            full_path = 'JPEG %dx%d %s, full decode' % (camera_w, camera_h, mode)
+            reduced_path = 'JPEG %dx%d %s, 1/%d decode' % (
+                camera_w, camera_h, mode, reduced.jpeg_reduction(camera_w, camera_h))
+            results[full_path] = PathCounts()
+            results[reduced_path] = PathCounts(full_path)
+            names[(camera_w, camera_h, mode)] = (full_path, reduced_path)
+    for image_path, label in images:
+        bgr = cv2.imread(str(image_path), cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION)
+        logits = {}
+        for camera_w, camera_h in sizes:
+            data = camera_jpeg(bgr, camera_w, camera_h)
+            for mode, pair in converters.items():
+                for path, converter in zip(names[(camera_w, camera_h, mode)], pair):
+                    logits[path] = loaded.engine.infer(converter.from_compressed(data, 'jpeg'))
+        _count(results, logits, label)
+    return results
+
+
+def _difference_pt(results: Dict[str, PathCounts], counts: PathCounts) -> Optional[float]:
+    if counts.baseline is None:
+        return None
+    return 100.0 * (counts.top1 - results[counts.baseline].top1) / counts.images
+
+
+def report(model: str, results: Dict[str, PathCounts], out: Path, name: str = 'evaluate',
+           max_jpeg_loss_pt: float = 0.2) -> str:
     """Write CSV and PNG into ``out``; return the markdown table with the targets."""
     out.mkdir(parents=True, exist_ok=True)
-    rows = []
-    for path, counts in results.items():
-        n = counts['images']
-        rows.append((path, 100.0 * counts['top1'] / n, 100.0 * counts['top5'] / n,
-                     100.0 * counts['agree'] / n, n))
-    with open(out / 'evaluate.csv', 'w', newline='', encoding='utf-8') as stream:
+    with open(out / ('%s.csv' % name), 'w', newline='', encoding='utf-8') as stream:
         writer = csv.writer(stream)
-        writer.writerow(['model', 'path', 'top1_pct', 'top5_pct', 'top1_agreement_pct',
-                         'images'])
-        writer.writerows([(model,) + row for row in rows])
-    lines = ['| %s | Top-1 | Top-5 | Top-1 agreement with float |' % model,
-             '|---|---|---|---|']
-    lines += ['| %s | %.1f%% | %.1f%% | %.1f%% |' % row[:4] for row in rows]
-    by_path = {row[0]: row[1] for row in rows}
-    reference = by_path['float RGB reference']
-    crop, stretch = by_path.get('NV12 center_crop'), by_path.get('NV12 stretch')
-    if crop is not None:
-        lines.append('\nNV12 center_crop within 0.5 pt of the float reference: %s (%+.1f pt)'
-                     % ('PASS' if abs(crop - reference) <= 0.5 else 'MISS', crop - reference))
-    if crop is not None and stretch is not None:
-        lines.append('NV12 center_crop >= 4 pt above stretch (the zoo samples): %s (%+.1f pt)'
-                     % ('PASS' if crop - stretch >= 4 else 'MISS', crop - stretch))
-    _chart(model, rows, out / 'evaluate.png')
+        writer.writerow(['model', 'path', 'top1_pct', 'top5_pct', 'baseline',
+                         'top1_difference_pt', 'lost', 'won', 'images'])
+        for path, counts in results.items():
+            difference = _difference_pt(results, counts)
+            writer.writerow([model, path, '%.2f' % (100.0 * counts.top1 / counts.images),
+                             '%.2f' % (100.0 * counts.top5 / counts.images),
+                             counts.baseline or '',
+                             '' if difference is None else '%.2f' % difference,
+                             counts.lost, counts.won, counts.images])
+    lines = ['| %s | Top-1 | Top-5 | Top-1 vs paired path | lost | won | paired with |' % model,
+             '|---|---|---|---|---|---|---|']
+    for path, counts in results.items():
+        difference = _difference_pt(results, counts)
+        paired = ('', '', '', '') if difference is None else (
+            '%+.1f pt' % difference, str(counts.lost), str(counts.won), counts.baseline)
+        lines.append('| %s | %.1f%% | %.1f%% | %s | %s | %s | %s |' % (
+            (path, 100.0 * counts.top1 / counts.images, 100.0 * counts.top5 / counts.images)
+            + paired))
+    lines.append('')
+    lines += _targets(results, max_jpeg_loss_pt)
+    _chart(model, results, out / ('%s.png' % name))
     table = '\n'.join(lines)
-    (out / 'evaluate.md').write_text(table + '\n', encoding='utf-8')
+    (out / ('%s.md' % name)).write_text(table + '\n', encoding='utf-8')
     return table
 
 
-def _chart(model: str, rows: list, path: Path) -> None:
+def _targets(results: Dict[str, PathCounts], max_jpeg_loss_pt: float) -> List[str]:
+    """Return the PASS/MISS lines for the paths present."""
+    lines = []
+    top1 = {path: 100.0 * counts.top1 / counts.images for path, counts in results.items()}
+    if 'NV12 center_crop' in top1:
+        difference = top1['NV12 center_crop'] - top1['float center_crop']
+        lines.append('NV12 center_crop within 0.5 pt of its paired float path: %s (%+.1f pt)'
+                     % ('PASS' if abs(difference) <= 0.5 else 'MISS', difference))
+    if 'NV12 center_crop' in top1 and 'NV12 stretch' in top1:
+        difference = top1['NV12 center_crop'] - top1['NV12 stretch']
+        lines.append('NV12 center_crop >= 4 pt above stretch (the zoo samples): %s (%+.1f pt)'
+                     % ('PASS' if difference >= 4 else 'MISS', difference))
+    reduced = [counts for path, counts in results.items()
+               if path.startswith('JPEG') and counts.baseline is not None]
+    if reduced:
+        frames = sum(counts.images for counts in reduced)
+        lost, won = sum(counts.lost for counts in reduced), sum(counts.won for counts in reduced)
+        difference = 100.0 * (won - lost) / frames
+        lines.append('Reduced JPEG decoding within %.1f pt of full decoding over all %d frames: '
+                     '%s (%+.2f pt, %d lost, %d won)'
+                     % (max_jpeg_loss_pt, frames,
+                        'PASS' if abs(difference) <= max_jpeg_loss_pt else 'MISS',
+                        difference, lost, won))
+    return lines
+
+
+def _chart(model: str, results: Dict[str, PathCounts], path: Path) -> None:
     import matplotlib
     matplotlib.use('Agg')
     from matplotlib import pyplot
-    figure, axes = pyplot.subplots(figsize=(7, 3.5))
-    names = [row[0] for row in rows]
-    x = np.arange(len(rows))
-    axes.bar(x - 0.2, [row[1] for row in rows], 0.4, label='top-1')
-    axes.bar(x + 0.2, [row[2] for row in rows], 0.4, label='top-5')
-    axes.set_xticks(x, names, fontsize=8)
-    axes.set_ylim(min(row[1] for row in rows) - 10, 100)
+    names = list(results)
+    figure, axes = pyplot.subplots(figsize=(max(7, 0.6 * len(names)), 4.5))
+    x = np.arange(len(names))
+    top1 = [100.0 * counts.top1 / counts.images for counts in results.values()]
+    top5 = [100.0 * counts.top5 / counts.images for counts in results.values()]
+    axes.bar(x - 0.2, top1, 0.4, label='top-1')
+    axes.bar(x + 0.2, top5, 0.4, label='top-5')
+    axes.set_xticks(x, names, fontsize=7, rotation=45, ha='right')
+    axes.set_ylim(min(top1) - 10, 100)
     axes.set_ylabel('%')
-    axes.set_title('%s on %d images' % (model, rows[0][4]))
+    axes.set_title('%s on %d images' % (model, next(iter(results.values())).images))
     axes.legend()
     figure.tight_layout()
     figure.savefig(path, dpi=100)
+
+
+def _camera_sizes(text: str) -> List[Tuple[int, int]]:
+    try:
+        sizes = [tuple(int(v) for v in item.lower().split('x')) for item in text.split(',')]
+    except ValueError:
+        sizes = []
+    if not sizes or any(len(size) != 2 or min(size) < 2 for size in sizes):
+        raise argparse.ArgumentTypeError('expected sizes like 640x480,1920x1080, got %r' % text)
+    return sizes
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -159,6 +326,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument('--images', default=str(DEFAULT_IMAGES),
                         help='folder with images/ and classes.tsv (default: %(default)s)')
     parser.add_argument('--limit', type=int, default=0, help='evaluate the first N images')
+    parser.add_argument('--jpeg', action='store_true',
+                        help='compare reduced-size JPEG decoding with full decoding instead')
+    parser.add_argument('--jpeg-sizes', type=_camera_sizes,
+                        default=list(JPEG_SIZES), help='camera sizes of --jpeg '
+                        '(default: %s)' % ','.join('%dx%d' % size for size in JPEG_SIZES))
     parser.add_argument('--out', default='eval_results')
     args = parser.parse_args(argv)
     folder = Path(args.images)
@@ -167,11 +339,15 @@ def main(argv: Optional[List[str]] = None) -> int:
             raise ConfigError('%s has no classes.tsv (and images/)' % folder)
         images = labelled_images(folder / 'images', folder / 'classes.tsv')
         images = images[:args.limit] if args.limit else images
-        results = evaluate(args.model, images)
+        if args.jpeg:
+            results = evaluate_jpeg(args.model, images, sizes=args.jpeg_sizes)
+        else:
+            results = evaluate(args.model, images)
     except ConfigError as exc:
         print('evaluate: %s' % exc, file=sys.stderr)
         return 1
-    print(report(args.model, results, Path(args.out)))
+    print(report(args.model, results, Path(args.out), 'evaluate_jpeg' if args.jpeg
+                 else 'evaluate'))
     return 0
 
 

@@ -301,6 +301,12 @@ class NV12Converter:
         return self.from_raw(image, width, height, image.strides[0],
                              'mono8' if mono else 'bgr8', out)
 
+    def fitted(self, bgr: np.ndarray) -> np.ndarray:
+        """Return a 3-channel image cropped and resized (or padded) as the converter does it."""
+        height, width = bgr.shape[:2]
+        x0, y0, x1, y1 = self._roi(width, height, align=1)
+        return self._resize(bgr[y0:y1, x0:x1], 3).copy()
+
     def _check_size(self, width: int, height: int, what: str) -> None:
         """Raise FrameError for an empty frame or one over ``max_pixels``."""
         if width <= 0 or height <= 0:

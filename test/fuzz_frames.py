@@ -26,6 +26,8 @@ import numpy as np
 BYTES_PER_PIXEL = {'bgr8': 3, 'rgb8': 3, 'bgra8': 4, 'rgba8': 4, 'mono8': 1, 'yuyv': 2,
                    'uyvy': 2, 'nv12': 1, 'nv21': 1, 'bayer_grbg8': 1, '8UC3': 3}
 UNKNOWN = ('bgr9', 'bayer_rggb16', '16UC1', '', 'jpeg', 'NV12 ')
+#: Sizes that lie (a few KB of data for them): over any pixel bound, up to sensor_msgs' uint32.
+HUGE_SIDES = (60000, 2**31, 2**32 - 1)
 
 
 class RandomFrame(NamedTuple):
@@ -43,6 +45,11 @@ def random_frame(rng: np.random.Generator, max_side: int = 96) -> RandomFrame:
     """Draw a frame: about a fifth are valid, the others break one or more rules."""
     encoding = str(rng.choice(list(BYTES_PER_PIXEL) + list(UNKNOWN)))
     width, height = (int(v) for v in rng.integers(0, max_side + 1, 2))
+    if rng.random() < 0.05:
+        width, height = (int(rng.choice(HUGE_SIDES)) for _ in range(2))
+        row = min(width * BYTES_PER_PIXEL.get(encoding, 1), 2**32 - 1)
+        data = rng.integers(0, 256, 4096, dtype=np.uint8).tobytes()
+        return RandomFrame(encoding, width, height, row, data, False)
     known = encoding in BYTES_PER_PIXEL
     row = width * BYTES_PER_PIXEL.get(encoding, 1)
     step = max(0, row + int(rng.choice([0, 0, 0, 4, -1, -4])))

@@ -14,9 +14,11 @@
 
 """Property-based tests: any frame either converts to a valid NV12 array or raises FrameError."""
 
+import cv2
 from hypothesis import given, HealthCheck, settings, strategies as st
 import numpy as np
-from rdk_classifier.frames import FrameError, NV12Converter, RAW_ENCODINGS
+from rdk_classifier import frames
+from rdk_classifier.frames import compressed_image_size, FrameError, NV12Converter, RAW_ENCODINGS
 
 CONVERTERS = {mode: NV12Converter(32, 24, mode)
               for mode in ('center_crop', 'stretch', 'letterbox')}
@@ -55,3 +57,52 @@ def test_random_bytes_as_compressed_frames(data, fmt):
     except FrameError:
         return
     assert nv12.size == CONVERTERS['center_crop'].nbytes
+
+
+def _encoded(ext: str, width: int, height: int) -> bytes:
+    x, y = np.meshgrid(np.linspace(0, 255, width), np.linspace(0, 255, height))
+    ok, data = cv2.imencode(ext, np.dstack([x, y, (x + y) / 2]).astype(np.uint8))
+    assert ok
+    return data.tobytes()
+
+
+SEEDS = {'jpeg': _encoded('.jpg', 40, 30), 'png': _encoded('.png', 40, 30)}
+SEEDS['progressive jpeg'] = cv2.imencode(
+    '.jpg', cv2.imdecode(np.frombuffer(SEEDS['jpeg'], np.uint8), cv2.IMREAD_COLOR),
+    [cv2.IMWRITE_JPEG_PROGRESSIVE, 1])[1].tobytes()
+
+
+@settings(max_examples=300, deadline=None)
+@given(seed=st.sampled_from(sorted(SEEDS)),
+       edits=st.lists(st.tuples(st.integers(0, 199), st.integers(0, 255)), min_size=1,
+                      max_size=6))
+def test_corrupted_headers_never_decode_past_the_bound(seed, edits):
+    """Bytes changed in the headers: the size checked is the size libjpeg/libpng decode."""
+    data = bytearray(SEEDS[seed])
+    for position, value in edits:
+        data[position % len(data)] = value
+    converter = NV12Converter(32, 24, 'stretch', max_pixels=4 * 40 * 30)
+    try:
+        kind, width, height = compressed_image_size(bytes(data))
+    except FrameError:
+        kind = None
+    decoded = []
+    imdecode = cv2.imdecode
+
+    def spy(buffer, flags):
+        image = imdecode(buffer, flags)
+        decoded.extend([] if image is None else [image.shape[:2]])
+        return image
+    frames.cv2.imdecode = spy  # hypothesis runs examples inside one call: no monkeypatch
+    try:
+        nv12 = converter.from_compressed(bytes(data), 'bgr8')
+    except FrameError as error:
+        assert str(error)
+    else:
+        assert nv12.size == converter.nbytes
+    finally:
+        frames.cv2.imdecode = imdecode
+    for shape in decoded:
+        assert shape[0] * shape[1] <= converter.max_pixels
+        scale = converter.jpeg_reduction(width, height) if kind == 'jpeg' else 1
+        assert shape == (-(-height // scale), -(-width // scale)), (kind, width, height, scale)
