@@ -118,12 +118,12 @@ def test_evaluation_on_real_photos(tmp_path):
 def test_jpeg_evaluation_on_real_photos(tmp_path):
     images = real_images(6)
     results = evaluate_jpeg('EfficientNet_Lite0', images, modes=('center_crop',),
-                            sizes=((1280, 720),))
-    assert list(results) == ['JPEG 1280x720 center_crop, full decode',
-                             'JPEG 1280x720 center_crop, 1/2 decode']
-    reduced = results['JPEG 1280x720 center_crop, 1/2 decode']
-    full = results['JPEG 1280x720 center_crop, full decode']
-    assert reduced.baseline == 'JPEG 1280x720 center_crop, full decode'
+                            sizes=((1920, 1080),))
+    assert list(results) == ['JPEG 1920x1080 center_crop, full decode',
+                             'JPEG 1920x1080 center_crop, 1/2 decode']
+    reduced = results['JPEG 1920x1080 center_crop, 1/2 decode']
+    full = results['JPEG 1920x1080 center_crop, full decode']
+    assert reduced.baseline == 'JPEG 1920x1080 center_crop, full decode'
     assert reduced.top1 - full.top1 == reduced.won - reduced.lost
     assert full.images == 6 and full.top1 >= 4
     assert main(['--jpeg', '--jpeg-sizes', '640x480', '--limit', '2', '--out',

@@ -257,14 +257,22 @@ def test_peak_memory_measure_sees_a_decoded_bomb(tmp_path):
 # Reduced JPEG decoding -------------------------------------------------------------------
 
 def smallest_needed_scale(mode: str, width: int, height: int, crop_pct: float = 0.875) -> int:
-    """Largest of 1, 2, 4, 8 at which the picture the mode resizes is still >= its output."""
-    def covers(w, h):
-        if mode == 'center_crop':  # the crop is crop_pct of the shorter side (square model)
-            return min(w, h) * crop_pct >= SIZE
-        if mode == 'stretch':
-            return min(w, h) >= SIZE
-        return max(w, h) >= SIZE  # letterbox: the longer side fills the output
-    return max(f for f in (1, 2, 4, 8) if covers(-(-width // f), -(-height // f)) or f == 1)
+    """Largest of 1, 2, 4, 8 at which the resized picture keeps 2 pixels per output pixel."""
+    if mode == 'center_crop':  # the crop is crop_pct of the shorter side (square model)
+        ratio = min(width, height) * crop_pct / SIZE
+    elif mode == 'stretch':
+        ratio = min(width, height) / SIZE
+    else:  # letterbox: the longer side fills the output
+        ratio = max(width, height) / SIZE
+    return max(f for f in (1, 2, 4, 8) if ratio >= 2 * f or f == 1)
+
+
+def test_scales_of_common_cameras():
+    """The rule above, spelled out for the node's default (center_crop, 224x224)."""
+    assert [smallest_needed_scale('center_crop', w, h) for w, h in
+            ((640, 480), (1280, 720), (1920, 1080), (3840, 2160))] == [1, 1, 2, 4]
+    assert [NV12Converter(SIZE, SIZE).jpeg_reduction(w, h) for w, h in
+            ((640, 480), (1280, 720), (1920, 1080), (3840, 2160))] == [1, 1, 2, 4]
 
 
 @pytest.mark.parametrize('mode', RESIZE_MODES)
@@ -302,4 +310,4 @@ def test_gray_jpeg_decodes_reduced_and_png_at_full_size(monkeypatch):
     converter = NV12Converter(SIZE, SIZE)
     converter.from_compressed(encoded(gray, '.jpg'), 'mono8; jpeg compressed mono8')
     converter.from_compressed(encoded(gray, '.png'), 'mono8; png compressed mono8')
-    assert flags_seen == [cv2.IMREAD_REDUCED_GRAYSCALE_4, cv2.IMREAD_GRAYSCALE]
+    assert flags_seen == [cv2.IMREAD_REDUCED_GRAYSCALE_2, cv2.IMREAD_GRAYSCALE]
