@@ -35,9 +35,7 @@ from typing import Iterator, List, Optional
 import cv2
 import numpy as np
 
-from rdk_classifier.catalog import package_config_path
-
-LARGE_FRAMES_PROFILE = 'fastdds_large_frames.xml'
+from rdk_classifier.catalog import LARGE_FRAMES_PROFILE, package_config_path
 
 
 def use_large_frames_profile() -> str:

@@ -34,6 +34,8 @@ import yaml
 
 PACKAGE = 'rdk_classifier'
 LABELS_FILE = Path(__file__).resolve().parent / 'data' / 'imagenet1k_labels.txt'
+#: The Fast DDS profile (in config/) that carries camera frames over 512 KB without loss.
+LARGE_FRAMES_PROFILE = 'fastdds_large_frames.xml'
 
 
 class ConfigError(ValueError):
@@ -142,10 +144,10 @@ def resolve_model(model: str, engine: str = 'auto',
     if info.name == 'EfficientNet_Lite0':
         hint = 'create it with: ros2 run rdk_classifier export_onnx %s' % info.name
     else:
-        hint = ('on the board get the zoo model with: ros2 run rdk_classifier download %s (or copy '
-                '%s into one of those folders); on a PC export it with pretrained weights: ros2 '
-                'run rdk_classifier export_onnx %s (needs timm and internet, or --checkpoint '
-                'FILE); or start with the embedded default, model:=EfficientNet_Lite0, which '
+        hint = ('on the board get the zoo model with: ros2 run rdk_classifier download %s (or '
+                'copy %s into one of those folders); on a PC export it with pretrained '
+                'weights: ros2 run rdk_classifier export_onnx %s (needs timm and internet, or '
+                '--checkpoint FILE); or start with the embedded default, model:=EfficientNet_Lite0, which '
                 'works right away on a PC' % (info.name, info.bin_url, info.name))
     raise ConfigError('model %s (%s) not found in %s; %s'
                       % (info.name, filename, ', '.join(folders), hint))

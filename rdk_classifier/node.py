@@ -15,324 +15,291 @@
 """
 The ROS 2 node: camera topics in, vision_msgs out; wiring only.
 
-Callbacks are decoupled from work: an image callback wraps the message in a pipeline Frame and
-returns (see rdk_classifier.pipeline for the lanes and worker processes that do the work).
-Results are published from the pipeline's lane threads (rclpy publishers are thread-safe); the
-executor thread runs subscriptions, the 1 Hz diagnostics timer and parameter changes.
+One node, two ways to run it, sharing the same steps (:class:`ClassifierSteps`):
+
+- :class:`ClassifierNode` (executable ``classifier_node``, the default) configures and activates
+  in its constructor and stops when destroyed.
+- :class:`ManagedClassifierNode` (executable ``classifier_lifecycle_node``, launch argument
+  ``lifecycle:=true``) is an rclpy LifecycleNode: configure validates the parameters, resolves
+  the model and starts the worker processes (so the model is loaded before activation);
+  activate subscribes and starts diagnostics; deactivate unsubscribes (workers stay loaded);
+  cleanup stops the workers; shutdown works from any state; an error in a transition is logged
+  once and leaves the node unconfigured.
+
+Threading: the executor thread runs subscriptions, the 1 Hz diagnostics timer, parameter changes
+and lifecycle transitions. An image callback only wraps the message in a pipeline Frame and
+returns; results are published from the pipeline's lane threads (rclpy publishers are
+thread-safe). See rdk_classifier.pipeline for the lanes and worker processes.
 """
 
-import math
-import os
+from dataclasses import dataclass, field
+import functools
 import signal
 import sys
 import time
-from typing import Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Type
 
-from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
-import numpy as np
-from rcl_interfaces.msg import (FloatingPointRange, IntegerRange, ParameterDescriptor,
-                                SetParametersResult)
+from diagnostic_msgs.msg import DiagnosticArray
+from rcl_interfaces.msg import SetParametersResult
 import rclpy
-from rclpy.exceptions import (NameValidationException, ParameterException,
-                              ParameterUninitializedException)
-from rclpy.executors import ExternalShutdownException
+from rclpy.exceptions import NameValidationException, ParameterException
+from rclpy.executors import Executor, ExternalShutdownException, SingleThreadedExecutor
+from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 from rclpy.node import Node
 from rclpy.parameter import Parameter
+from rclpy.publisher import Publisher
 from rclpy.qos import DurabilityPolicy, qos_profile_sensor_data, QoSProfile, ReliabilityPolicy
 from rclpy.qos_overriding_options import QoSOverridingOptions
-from rdk_classifier.camera_sim import LARGE_FRAMES_PROFILE
-from rdk_classifier.catalog import (ConfigError, ENGINE_CHOICES, load_labels,
-                                    package_config_path, resolve_model)
-from rdk_classifier.engines import EngineError, EngineSpec
-from rdk_classifier.frames import nv12_to_bgr, RESIZE_MODES
-from rdk_classifier.pipeline import Frame, InferencePipeline, Result
-from rdk_classifier.stats import COUNTERS
+from rclpy.subscription import Subscription
+from rdk_classifier import messages
+from rdk_classifier.catalog import (ConfigError, LARGE_FRAMES_PROFILE, load_labels,
+                                    package_config_path, resolve_model, ResolvedModel)
+from rdk_classifier.engines import EngineError, ENGINES, EngineSpec, ModelContext
+from rdk_classifier.parameters import (check_choice, check_distinct_outputs, declare_parameters,
+                                       output_topic, read_runtime_settings,
+                                       read_startup_settings, StartupSettings)
+from rdk_classifier.pipeline import Frame, InferencePipeline, ModelShape, Result
 from sensor_msgs.msg import CompressedImage, Image
-from vision_msgs.msg import (Classification, LabelInfo, ObjectHypothesis, VisionClass,
-                             VisionInfo)
+from vision_msgs.msg import Classification, LabelInfo, VisionInfo
 
 try:  # rclpy >= Iron
     from rclpy.event_handler import SubscriptionEventCallbacks
 except ImportError:  # Humble
     from rclpy.qos_event import SubscriptionEventCallbacks
 
-TRANSPORTS = ('raw', 'compressed')
-CLASS_ID_MODES = ('index', 'name')
-#: Seconds without frames from a matched publisher before the large-frame warning.
+NODE_NAME = 'rdk_classifier'
+#: Seconds a matched publisher may go without delivering any frame before the large-frame warning.
 NO_FRAMES_WARN_S = 3.0
 #: Reliable and transient local: late subscribers still get the label map.
 LATCHED_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
                          durability=DurabilityPolicy.TRANSIENT_LOCAL)
 
 
-def output_topic(image_topic: str, name: str) -> str:
-    """Return the topic ``name`` beside ``image_topic`` (/cam/image_raw -> /cam/<name>)."""
-    parent = image_topic.rstrip('/').rpartition('/')[0]
-    if image_topic.startswith('/'):
-        return parent + '/' + name
-    return parent + '/' + name if parent else name
+@dataclass
+class CameraOutputs:
+    """The publishers of one camera's results."""
+
+    classification: Publisher
+    label_info: Publisher
+    vision_info: Publisher
+    overlay: Publisher
+
+    def every(self) -> List[Publisher]:
+        """Return every publisher, for clean-up."""
+        return [self.classification, self.label_info, self.vision_info, self.overlay]
 
 
-def _describe(description: str, read_only: bool = False, additional: str = '',
-              integer_range: Optional[IntegerRange] = None,
-              floating_point_range: Optional[FloatingPointRange] = None) -> ParameterDescriptor:
-    descriptor = ParameterDescriptor(description=description, read_only=read_only,
-                                     additional_constraints=additional)
-    if integer_range is not None:
-        descriptor.integer_range = [integer_range]
-    if floating_point_range is not None:
-        descriptor.floating_point_range = [floating_point_range]
-    return descriptor
+@dataclass
+class Camera:
+    """One camera topic: where its frames come from, where its results go, its health."""
+
+    #: As configured (image_topics); the pipeline's camera name.
+    topic: str
+    #: The subscribed topic (``<topic>/compressed`` for compressed transport).
+    source: str
+    #: ``source`` resolved in the node's namespace, for logs and diagnostics.
+    resolved: str
+    outputs: CameraOutputs
+    subscription: Optional[Subscription] = None
+    #: When the current matched publishers were first seen, and the frames received by then.
+    matched_since: Optional[float] = None
+    received_at_match: int = 0
+    warned_no_frames: bool = False
 
 
-def _one_of(choices: Sequence[str]) -> str:
-    return 'one of: ' + ', '.join(choices)
+@dataclass
+class Configured:
+    """What configure built: the loaded model in its workers and the publishers."""
+
+    settings: StartupSettings
+    model_name: str
+    engine: str
+    pipeline: InferencePipeline
+    shape: ModelShape
+    cameras: Dict[str, Camera]
+    diagnostics: Publisher
+    #: Said with the model wherever it is reported (e.g. random weights); '' normally.
+    weights_note: str = ''
+    previous_counts: Dict[str, Dict[str, int]] = field(default_factory=dict)
+    previous_report: float = field(default_factory=time.monotonic)
 
 
-class ClassifierNode(Node):
-    """Classifies camera frames with an RDK Model Zoo model and publishes vision_msgs."""
+class ClassifierSteps:
+    """
+    The configure / activate / deactivate / cleanup steps both kinds of node share.
 
-    def __init__(self, **kwargs) -> None:
-        """
-        Declare parameters, load the model in the workers and subscribe to the cameras.
+    Mixed into an rclpy Node or LifecycleNode, which provide the ROS side.
+    """
 
-        Raises ConfigError or EngineError (one actionable line) for a configuration that
-        cannot work.
-        """
-        super().__init__('rdk_classifier', **kwargs)
-        self._declare_parameters()
-        param = self._param
-        topics = [t for t in param('image_topics') if t]
-        if not topics:
-            raise ConfigError('image_topics is empty; give at least one camera topic')
-        self._check_choice('image_transport', TRANSPORTS)
-        self._check_choice('resize_mode', RESIZE_MODES)
-        self._check_choice('class_id_mode', CLASS_ID_MODES)
-        outputs = [output_topic(t, 'classification') for t in topics]
-        if len(set(outputs)) != len(outputs):
-            raise ConfigError('image_topics %s share a namespace, so their results would share '
-                              'a topic; give each camera its own namespace' % topics)
-
-        model = resolve_model(param('model'), param('engine'), self._model_dirs())
-        self._model_name = model.info.name if model.info else os.path.basename(param('model'))
-        self._engine = model.engine
-        self._labels_source = param('labels')
-        self._labels = load_labels(self._labels_source)
+    def _init_steps(self) -> None:
+        """Declare the parameters; nothing is loaded or subscribed yet."""
+        declare_parameters(self)
+        self._runtime = read_runtime_settings(self)
+        self._labels = load_labels(self._runtime.labels)
         self._labels_version = 1
-        self._enabled = param('enabled')
-
-        self._pipeline = InferencePipeline(
-            self._engine_spec(model), topics, param('threads'),
-            on_result=self._publish_result, on_drop=self._on_drop,
-            resize_mode=param('resize_mode'), crop_pct=param('crop_pct'),
-            top_k_count=param('top_k'), score_threshold=param('score_threshold'),
-            infer_timeout_s=self._timeout_s(param('infer_timeout_ms')))
-        shape = self._pipeline.start()
-        try:
-            if len(self._labels) != shape.num_classes:
-                raise ConfigError('labels %r have %d names but model %s has %d classes'
-                                  % (self._labels_source or 'ImageNet-1k', len(self._labels),
-                                     self._model_name, shape.num_classes))
-            self._setup_cameras(topics)
-        except Exception:
-            self._pipeline.stop()
-            raise
+        self._configured: Optional[Configured] = None
+        self._active = False
+        self._diagnostics_timer = None
         self.add_on_set_parameters_callback(self._on_set_parameters)
-        self._diagnostics = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
-        self._last_diagnostics = (time.monotonic(), {})
-        self.create_timer(1.0, self._publish_diagnostics)
-        sources = ', '.join(camera['resolved'] for camera in self._cameras.values())
-        self.get_logger().info(
-            'classifying %s with %s on %s (%d worker%s, input %dx%d, %s)'
-            % (sources, self._model_name, self._engine, param('threads'),
-               '' if param('threads') == 1 else 's', shape.input_width, shape.input_height,
-               param('resize_mode')))
 
-    # Parameters --------------------------------------------------------------------------
+    # Publishers differ between the plain and the managed node ---------------------------------
 
-    def _declare_parameters(self) -> None:
-        at_least_one = IntegerRange(from_value=1, to_value=1000, step=1)
-        unit = FloatingPointRange(from_value=0.0, to_value=1.0, step=0.0)
-        declare = self.declare_parameter
-        declare('model', 'RepViT_m0_9', _describe(
-            'Zoo model name (config/models.yaml, case-insensitive) or model file path',
-            read_only=True))
-        declare('engine', 'auto', _describe(
-            'Inference engine', read_only=True, additional=_one_of(ENGINE_CHOICES)))
-        declare('threads', 2, _describe(
-            'Inference worker processes, each with its own loaded model', read_only=True,
-            integer_range=IntegerRange(from_value=1, to_value=64, step=1)))
-        declare('image_topics', ['image_raw'], _describe(
-            'Camera topics (relative names resolve in the node namespace); results go to the '
-            'namespace of each', read_only=True))
-        declare('image_transport', 'raw', _describe(
-            'raw: sensor_msgs/Image on the topic; '
-            'compressed: sensor_msgs/CompressedImage on <topic>/compressed',
-            read_only=True, additional=_one_of(TRANSPORTS)))
-        declare('resize_mode', 'center_crop', _describe(
-            'How frames are fitted to the model input', read_only=True,
-            additional=_one_of(RESIZE_MODES)))
-        declare('crop_pct', 0.875, _describe(
-            'center_crop: the shorter side is resized to input / crop_pct', read_only=True,
-            floating_point_range=FloatingPointRange(from_value=0.05, to_value=1.0, step=0.0)))
-        declare('top_k', 5, _describe('Results per classification', integer_range=at_least_one))
-        declare('score_threshold', 0.0, _describe(
-            'Results with a lower softmax score are left out', floating_point_range=unit))
-        declare('class_id_mode', 'index', _describe(
-            'class_id holds the class index (as a string) or the label',
-            additional=_one_of(CLASS_ID_MODES)))
-        declare('labels', '', _describe(
-            'Labels file (JSON list, Python dict literal or one name per line); '
-            'empty: ImageNet-1k'))
-        declare('model_dirs', Parameter.Type.STRING_ARRAY, _describe(
-            'Folders searched for model files before the defaults', read_only=True))
-        declare('infer_timeout_ms', 5000, _describe(
-            'A worker whose forward takes longer is restarted; 0 disables the limit',
-            integer_range=IntegerRange(from_value=0, to_value=3600000, step=1)))
-        declare('enabled', True, _describe('Classify incoming frames'))
-        declare('publish_overlay', False, _describe(
-            'Publish the model input annotated with the top result on <ns>/classification_overlay '
-            '(only while someone subscribes)'))
-        declare('fake.latency_ms', 0.0, _describe(
-            'fake engine: time per forward', read_only=True,
-            floating_point_range=FloatingPointRange(from_value=0.0, to_value=60000.0, step=0.0)))
-        declare('fake.hold_gil', False, _describe(
-            'fake engine: hold the GIL during the forward as pyeasy_dnn does', read_only=True))
-        declare('fake.device_fps', 0.0, _describe(
-            'fake engine: one forward at a time may use the simulated device, for 1 / device_fps '
-            's (a shared BPU); 0: no limit', read_only=True,
-            floating_point_range=FloatingPointRange(from_value=0.0, to_value=1e6, step=0.0)))
-        declare('fake.fail_every', 0, _describe(
-            'fake engine: raise on every Nth forward (0: never)', read_only=True))
-        declare('fake.hang_every', 0, _describe(
-            'fake engine: hang on every Nth forward (0: never)', read_only=True))
-        declare('fake.num_classes', 1000, _describe(
-            'fake engine: number of classes', read_only=True, integer_range=at_least_one))
-        declare('onnxruntime.intra_op_threads', 0, _describe(
-            'onnxruntime engine: threads per worker; 0: the cores divided by the workers',
-            read_only=True, integer_range=IntegerRange(from_value=0, to_value=256, step=1)))
+    def _create_output(self, msg_type: Type, topic: str, qos) -> Publisher:
+        return self.create_publisher(msg_type, topic, qos)
 
-    def _param(self, name: str):
-        return self.get_parameter(name).value
+    def _destroy_output(self, publisher: Publisher) -> None:
+        self.destroy_publisher(publisher)
 
-    def _model_dirs(self) -> List[str]:
-        try:
-            return [d for d in self._param('model_dirs') if d]
-        except ParameterUninitializedException:
-            return []
+    # Steps --------------------------------------------------------------------------------
 
-    def _check_choice(self, name: str, choices: Sequence[str]) -> None:
-        if self._param(name) not in choices:
-            raise ConfigError('parameter %s is %r; use %s'
-                              % (name, self._param(name), _one_of(choices)))
+    def _configure(self) -> None:
+        """
+        Read the settings, resolve the model and load it in the workers; create publishers.
+
+        Raises ConfigError or EngineError (one actionable line); nothing is left running then.
+        """
+        settings = read_startup_settings(self)
+        check_distinct_outputs(settings.image_topics)
+        model = resolve_model(settings.model, settings.engine, settings.model_dirs)
+        model_name = model.info.name if model.info else model.path.rpartition('/')[2]
+        pipeline = InferencePipeline(
+            self._engine_spec(settings, model), list(settings.image_topics), settings.threads,
+            on_result=self._publish_result, on_drop=self._on_drop,
+            resize_mode=settings.resize_mode, crop_pct=settings.crop_pct,
+            top_k_count=self._runtime.top_k, score_threshold=self._runtime.score_threshold,
+            infer_timeout_s=self._runtime.infer_timeout_s)
+        shape = pipeline.start()
+        if len(self._labels) != shape.num_classes:
+            pipeline.stop()
+            raise ConfigError('labels %r have %d names but model %s has %d classes'
+                              % (self._runtime.labels or 'ImageNet-1k', len(self._labels),
+                                 model_name, shape.num_classes))
+        cameras = {topic: self._camera(topic, settings) for topic in settings.image_topics}
+        self._configured = Configured(
+            settings=settings, model_name=model_name, engine=model.engine, pipeline=pipeline,
+            shape=shape, cameras=cameras,
+            diagnostics=self._create_output(DiagnosticArray, '/diagnostics', 10))
+
+    def _camera(self, topic: str, settings: StartupSettings) -> Camera:
+        source = (topic.rstrip('/') + '/compressed' if settings.image_transport == 'compressed'
+                  else topic)
+        outputs = CameraOutputs(
+            classification=self._create_output(
+                Classification, output_topic(topic, 'classification'), 10),
+            label_info=self._create_output(
+                LabelInfo, output_topic(topic, 'label_info'), LATCHED_QOS),
+            vision_info=self._create_output(
+                VisionInfo, output_topic(topic, 'vision_info'), LATCHED_QOS),
+            overlay=self._create_output(
+                Image, output_topic(topic, 'classification_overlay'), 1))
+        return Camera(topic, source, self.resolve_topic_name(source), outputs)
 
     @staticmethod
-    def _timeout_s(milliseconds: int) -> Optional[float]:
-        return milliseconds / 1e3 if milliseconds > 0 else None
-
-    def _engine_spec(self, model) -> EngineSpec:
-        param = self._param
-        options: Dict[str, object] = {}
-        if model.info is not None:
-            options['input_size'] = [model.info.input_height, model.info.input_width]
-        if model.engine == 'fake':
-            options.update(latency_ms=param('fake.latency_ms'), hold_gil=param('fake.hold_gil'),
-                           device_fps=param('fake.device_fps'),
-                           fail_every=param('fake.fail_every'),
-                           hang_every=param('fake.hang_every'),
-                           num_classes=param('fake.num_classes'))
-        elif model.engine == 'onnxruntime':
-            threads = param('onnxruntime.intra_op_threads') or max(
-                1, (os.cpu_count() or 1) // param('threads'))
-            options['intra_op_threads'] = threads
-            if model.info is not None:
-                options.update(mean=list(model.info.mean), std=list(model.info.std))
+    def _engine_spec(settings: StartupSettings, model: ResolvedModel) -> EngineSpec:
+        kind = ENGINES[model.engine]
+        options = kind.options(settings.engine_values[kind.name],
+                               ModelContext(model.info, settings.threads))
         return EngineSpec(model.engine, model.path, options)
 
-    def _on_set_parameters(self, parameters: List[Parameter]) -> SetParametersResult:
-        labels = None
-        for parameter in parameters:
-            name, value = parameter.name, parameter.value
-            if name == 'class_id_mode' and value not in CLASS_ID_MODES:
-                return SetParametersResult(
-                    successful=False, reason='class_id_mode must be ' + _one_of(CLASS_ID_MODES))
-            if name == 'labels':
-                try:
-                    labels = load_labels(value)
-                except ConfigError as exc:
-                    return SetParametersResult(successful=False, reason=str(exc))
-                if len(labels) != self._pipeline.shape.num_classes:
-                    return SetParametersResult(
-                        successful=False,
-                        reason='labels %r have %d names, the model has %d classes'
-                        % (value, len(labels), self._pipeline.shape.num_classes))
-        # Valid: apply (ranges and read_only were checked by rclpy from the descriptors).
-        for parameter in parameters:
-            name, value = parameter.name, parameter.value
-            if name == 'top_k':
-                self._pipeline.top_k_count = value
-            elif name == 'score_threshold':
-                self._pipeline.score_threshold = value
-            elif name == 'infer_timeout_ms':
-                self._pipeline.infer_timeout_s = self._timeout_s(value)
-            elif name == 'enabled':
-                self._enabled = value
-            elif name == 'publish_overlay' and value:
-                self._create_overlay_publishers()
-        if labels is not None:
-            self._labels, self._labels_version = labels, self._labels_version + 1
-            self._labels_source = next(p.value for p in parameters if p.name == 'labels')
-        if labels is not None or any(p.name == 'score_threshold' for p in parameters):
-            self._publish_label_info(threshold=next(
-                (p.value for p in parameters if p.name == 'score_threshold'),
-                self._param('score_threshold')))
-        return SetParametersResult(successful=True)
-
-    # Cameras -----------------------------------------------------------------------------
-
-    def _setup_cameras(self, topics: List[str]) -> None:
-        compressed = self._param('image_transport') == 'compressed'
-        self._cameras = {}
-        for topic in topics:
-            source = topic.rstrip('/') + '/compressed' if compressed else topic
-            camera = {
-                'source': source,
-                'resolved': self.resolve_topic_name(source),
-                'classification': self.create_publisher(
-                    Classification, output_topic(topic, 'classification'), 10),
-                'label_info': self.create_publisher(
-                    LabelInfo, output_topic(topic, 'label_info'), LATCHED_QOS),
-                'vision_info': self.create_publisher(
-                    VisionInfo, output_topic(topic, 'vision_info'), LATCHED_QOS),
-                'overlay': None,  # created when publish_overlay is first set
-                'publishers_seen_since': None,
-                'warned_no_frames': False,
-            }
-            camera['subscription'] = self.create_subscription(
-                CompressedImage if compressed else Image, source,
-                self._frame_callback(topic, compressed),
+    def _activate(self) -> None:
+        """Publish the label map, subscribe to the cameras and start diagnostics."""
+        configured = self._configured
+        compressed = configured.settings.image_transport == 'compressed'
+        self._active = True
+        self._publish_label_info()
+        for camera in configured.cameras.values():
+            camera.matched_since, camera.warned_no_frames = None, False
+            camera.subscription = self.create_subscription(
+                CompressedImage if compressed else Image, camera.source,
+                self._frame_callback(camera.topic, compressed, configured.pipeline),
                 qos_profile_sensor_data,
                 qos_overriding_options=QoSOverridingOptions.with_default_policies(),
                 event_callbacks=SubscriptionEventCallbacks(
-                    incompatible_qos=self._incompatible_qos_callback(source)))
-            self._cameras[topic] = camera
-        self._publish_label_info(self._param('score_threshold'))
-        if self._param('publish_overlay'):
-            self._create_overlay_publishers()
+                    incompatible_qos=self._incompatible_qos_callback(camera.source)))
+        self._diagnostics_timer = self.create_timer(1.0, self._publish_diagnostics)
+        settings, shape = configured.settings, configured.shape
+        self.get_logger().info(
+            'classifying %s with %s on %s (%d worker%s, input %dx%d, %s)'
+            % (', '.join(c.resolved for c in configured.cameras.values()), configured.model_name,
+               configured.engine, settings.threads, '' if settings.threads == 1 else 's',
+               shape.input_width, shape.input_height, settings.resize_mode))
 
-    def _create_overlay_publishers(self) -> None:
-        # Never destroyed: lane threads may be publishing on them at any time.
-        for topic, camera in self._cameras.items():
-            if camera['overlay'] is None:
-                camera['overlay'] = self.create_publisher(
-                    Image, output_topic(topic, 'classification_overlay'), 1)
+    def _deactivate(self) -> None:
+        """Unsubscribe and stop diagnostics; the workers keep the model loaded."""
+        self._active = False
+        for camera in self._configured.cameras.values():
+            if camera.subscription is not None:
+                self.destroy_subscription(camera.subscription)
+                camera.subscription = None
+        if self._diagnostics_timer is not None:
+            self.destroy_timer(self._diagnostics_timer)
+            self._diagnostics_timer = None
 
-    def _frame_callback(self, topic: str, compressed: bool):
-        submit = self._pipeline.submit
-        stats = self._pipeline.stats(topic)
+    def _cleanup(self) -> None:
+        """Stop the workers (releasing their shared memory) and destroy the publishers."""
+        configured, self._configured = self._configured, None
+        configured.pipeline.stop()
+        for camera in configured.cameras.values():
+            for publisher in camera.outputs.every():
+                self._destroy_output(publisher)
+        self._destroy_output(configured.diagnostics)
+
+    def _release(self) -> None:
+        """Undo whatever steps were done (shutdown from any state)."""
+        if self._active:
+            self._deactivate()
+        if self._configured is not None:
+            self._cleanup()
+
+    # Parameters ---------------------------------------------------------------------------
+
+    def _on_set_parameters(self, parameters: List[Parameter]) -> SetParametersResult:
+        """Validate every change first, then apply them all (ranges are rclpy's)."""
+        labels = None
+        for parameter in parameters:
+            reason = check_choice(parameter.name, parameter.value)
+            if parameter.name == 'labels' and not reason:
+                try:
+                    labels = load_labels(parameter.value)
+                except ConfigError as exc:
+                    reason = str(exc)
+                else:
+                    if self._configured and len(labels) != self._configured.shape.num_classes:
+                        reason = ('labels %r have %d names, the model has %d classes'
+                                  % (parameter.value, len(labels),
+                                     self._configured.shape.num_classes))
+            if reason:
+                return SetParametersResult(successful=False, reason=reason)
+        self._apply_parameters(parameters, labels)
+        return SetParametersResult(successful=True)
+
+    def _apply_parameters(self, parameters: List[Parameter],
+                          labels: Optional[List[str]]) -> None:
+        runtime = self._runtime
+        for parameter in parameters:
+            if hasattr(runtime, parameter.name):
+                setattr(runtime, parameter.name, parameter.value)
+        if labels is not None:
+            self._labels, self._labels_version = labels, self._labels_version + 1
+        pipeline = self._configured.pipeline if self._configured else None
+        if pipeline is not None:
+            pipeline.top_k_count = runtime.top_k
+            pipeline.score_threshold = runtime.score_threshold
+            pipeline.infer_timeout_s = runtime.infer_timeout_s
+        changed = {p.name for p in parameters}
+        if self._active and changed & {'labels', 'score_threshold'}:
+            self._publish_label_info()
+
+    # Frames and results -------------------------------------------------------------------
+
+    def _frame_callback(self, topic: str, compressed: bool,
+                        pipeline: InferencePipeline) -> Callable:
+        submit = pipeline.submit
+        stats = pipeline.stats(topic)
+        runtime = self._runtime
 
         def on_frame(msg) -> None:
-            if not self._enabled:
+            if not runtime.enabled:
                 stats.count('received')
                 stats.count('dropped_disabled')
             elif compressed:
@@ -342,7 +309,7 @@ class ClassifierNode(Node):
                              token=msg.header))
         return on_frame
 
-    def _incompatible_qos_callback(self, source: str):
+    def _incompatible_qos_callback(self, source: str) -> Callable:
         def on_incompatible(event) -> None:
             self.get_logger().warning(
                 'a publisher of %s offers QoS incompatible with this subscription (policy id %s);'
@@ -352,137 +319,241 @@ class ClassifierNode(Node):
                 throttle_duration_sec=10.0)
         return on_incompatible
 
-    # Results -----------------------------------------------------------------------------
-
     def _publish_result(self, result: Result) -> None:
-        camera = self._cameras[result.camera]
-        stats = self._pipeline.stats(result.camera)
-        by_name = self._param('class_id_mode') == 'name'
+        """Publish one classification (called from a lane thread)."""
+        configured = self._configured
+        if configured is None:
+            return  # cleaned up while the result was on its way
+        camera = configured.cameras[result.camera]
         labels = self._labels
-        msg = Classification(header=result.token)
-        msg.results = [
-            ObjectHypothesis(class_id=labels[index] if by_name else str(index), score=score)
-            for index, score in result.top]
+        msg = messages.classification(result.token, result.top, labels,
+                                      self._runtime.class_id_mode == 'name')
         try:
-            camera['classification'].publish(msg)
+            camera.outputs.classification.publish(msg)
         except Exception:  # noqa: B902 - rclpy raises its internal RCLError
             if self.context.ok():
                 raise
             return  # a signal shut the context down before the workers stopped
         stamp = result.token.stamp
         latency = self.get_clock().now().nanoseconds - (stamp.sec * 10**9 + stamp.nanosec)
-        stats.time('latency', latency / 1e9)
-        overlay = camera['overlay']
-        if result.nv12 is not None and overlay is not None:
-            overlay.publish(self._overlay(result, labels))
-
-    def _overlay(self, result: Result, labels: List[str]) -> Image:
-        import cv2  # only needed while someone watches the overlay
-        shape = self._pipeline.shape
-        bgr = np.ascontiguousarray(nv12_to_bgr(result.nv12, shape.input_width, shape.input_height))
-        for row, (index, score) in enumerate(result.top[:3]):
-            cv2.putText(bgr, '%s %.2f' % (labels[index], score), (4, 16 + 16 * row),
-                        cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 255, 0), 1, cv2.LINE_AA)
-        return Image(header=result.token, height=bgr.shape[0], width=bgr.shape[1],
-                     encoding='bgr8', step=bgr.shape[1] * 3, data=bgr.tobytes())
+        configured.pipeline.stats(result.camera).time('latency', latency / 1e9)
+        if result.nv12 is not None:
+            shape = configured.shape
+            camera.outputs.overlay.publish(messages.overlay(
+                result.token, result.nv12, shape.input_width, shape.input_height, result.top,
+                labels))
 
     def _on_drop(self, camera: str, reason: str, message: str) -> None:
         self.get_logger().warning('%s: frame dropped (%s): %s' % (camera, reason, message),
                                   throttle_duration_sec=5.0)
 
-    def _publish_label_info(self, threshold: float) -> None:
-        header_stamp = self.get_clock().now().to_msg()
-        class_map = [VisionClass(class_id=index, class_name=name)
-                     for index, name in enumerate(self._labels)]
-        for camera in self._cameras.values():
-            info = LabelInfo(class_map=class_map, threshold=float(threshold))
-            info.header.stamp = header_stamp
-            camera['label_info'].publish(info)
-            vision = VisionInfo(method=self._model_name, database_version=self._labels_version,
-                                database_location=self._labels_source or 'ImageNet-1k (built in)')
-            vision.header.stamp = header_stamp
-            vision.header.frame_id = ''
-            camera['vision_info'].publish(vision)
+    def _publish_label_info(self) -> None:
+        configured = self._configured
+        stamp = self.get_clock().now().to_msg()
+        label_info = messages.label_info(self._labels, self._runtime.score_threshold, stamp)
+        vision_info = messages.vision_info(configured.model_name, self._runtime.labels,
+                                           self._labels_version, stamp,
+                                           configured.weights_note)
+        for camera in configured.cameras.values():
+            camera.outputs.label_info.publish(label_info)
+            camera.outputs.vision_info.publish(vision_info)
 
-    # Diagnostics -------------------------------------------------------------------------
+    # Diagnostics --------------------------------------------------------------------------
 
     def _publish_diagnostics(self) -> None:
+        configured = self._configured
         now = time.monotonic()
-        then, previous = self._last_diagnostics
-        elapsed = max(now - then, 1e-6)
         array = DiagnosticArray()
         array.header.stamp = self.get_clock().now().to_msg()
-        current = {}
-        for topic, camera in self._cameras.items():
-            snapshot = self._pipeline.stats(topic).snapshot()
+        pipeline = configured.pipeline
+        for topic, camera in configured.cameras.items():
+            snapshot = pipeline.stats(topic).snapshot()
             counts = snapshot['counts']
-            current[topic] = counts
-            before = previous.get(topic, dict.fromkeys(COUNTERS, 0))
-            status = DiagnosticStatus(name='rdk_classifier: %s' % camera['resolved'],
-                                      hardware_id=self._model_name, level=DiagnosticStatus.OK,
-                                      message='ok')
-            values = {
-                'engine': self._engine, 'model': self._model_name,
-                'input_hz': '%.1f' % ((counts['received'] - before['received']) / elapsed),
-                'output_hz': '%.1f' % ((counts['published'] - before['published']) / elapsed),
-                'worker_restarts': str(self._pipeline.worker_restarts),
-            }
-            values.update((name, str(counts[name])) for name in COUNTERS)
-            for stage, percentiles in snapshot['percentiles_ms'].items():
-                if percentiles is not None:
-                    values['%s_ms_p50' % stage] = '%.2f' % percentiles[0]
-                    values['%s_ms_p95' % stage] = '%.2f' % percentiles[1]
-            warning = self._no_frames_warning(camera, snapshot['last_frame_time'], now)
-            if warning:
-                status.level, status.message = DiagnosticStatus.WARN, warning
-            elif counts['dropped_bad'] > before['dropped_bad']:
-                status.level, status.message = DiagnosticStatus.WARN, 'malformed frames dropped'
-            status.values = [KeyValue(key=k, value=v) for k, v in values.items()]
-            array.status.append(status)
-        self._last_diagnostics = (now, current)
-        self._diagnostics.publish(array)
+            warning, note = self._frame_health(camera, counts['received'],
+                                               snapshot['last_frame_time'], now)
+            array.status.append(messages.camera_status(messages.CameraReport(
+                camera=camera.resolved, model=configured.model_name, engine=configured.engine,
+                counts=counts,
+                previous_counts=configured.previous_counts.get(topic, messages.zero_counts()),
+                elapsed_s=now - configured.previous_report,
+                worker_restarts=pipeline.worker_restarts,
+                percentiles_ms=snapshot['percentiles_ms'], warning=warning, note=note,
+                weights_note=configured.weights_note)))
+            configured.previous_counts[topic] = counts
+        configured.previous_report = now
+        configured.diagnostics.publish(array)
         # Checked here, once a second, to keep subscriber counts off the per-frame path.
-        self._pipeline.capture_input = self._param('publish_overlay') and any(
-            c['overlay'] is not None and c['overlay'].get_subscription_count() > 0
-            for c in self._cameras.values())
+        pipeline.capture_input = self._runtime.publish_overlay and any(
+            c.outputs.overlay.get_subscription_count() > 0
+            for c in configured.cameras.values())
 
-    def _no_frames_warning(self, camera: dict, last_frame: Optional[float],
-                           now: float) -> str:
-        """Warn when publishers are matched but no frame arrives (large frames on Fast DDS)."""
-        publishers = self.count_publishers(camera['resolved'])
+    def _frame_health(self, camera: Camera, received: int, last_frame: Optional[float],
+                      now: float):
+        """
+        Return (warning, note) about a camera's frames.
+
+        The transport warning fires only when publishers are matched and not one frame arrived
+        since they matched: frames over the 512 KB Fast DDS shared-memory segment are lost
+        whole. A camera that delivered frames and then went quiet (slow or triggered) only gets
+        a note saying when its last frame arrived.
+        """
+        publishers = self.count_publishers(camera.resolved)
         if publishers == 0:
-            camera['publishers_seen_since'] = None
-            return ''
-        if camera['publishers_seen_since'] is None:
-            camera['publishers_seen_since'] = now
-        quiet_since = max(camera['publishers_seen_since'], last_frame or -math.inf)
-        if now - quiet_since < NO_FRAMES_WARN_S:
-            camera['warned_no_frames'] = False
-            return ''
-        message = (
-            'no frames for %.0f s from %d matched publisher(s) on %s: frames over the 512 KB '
+            camera.matched_since = None
+            return '', ''
+        if camera.matched_since is None:
+            camera.matched_since, camera.received_at_match = now, received
+            camera.warned_no_frames = False
+        if received > camera.received_at_match:
+            quiet = now - last_frame
+            note = 'last frame %.0f s ago' % quiet if quiet >= NO_FRAMES_WARN_S else ''
+            return '', note
+        if now - camera.matched_since < NO_FRAMES_WARN_S:
+            return '', ''
+        warning = (
+            'no frame in %.0f s from %d matched publisher(s) on %s: frames over the 512 KB '
             'Fast DDS shared-memory segment are likely being lost. Start the camera with '
             'FASTDDS_DEFAULT_PROFILES_FILE (FASTRTPS_DEFAULT_PROFILES_FILE on Humble)=%s'
-            % (now - quiet_since, publishers, camera['resolved'],
+            % (now - camera.matched_since, publishers, camera.resolved,
                package_config_path(LARGE_FRAMES_PROFILE)))
-        if not camera['warned_no_frames']:
-            self.get_logger().warning(message)
-            camera['warned_no_frames'] = True
-        return message
+        if not camera.warned_no_frames:
+            self.get_logger().warning(warning)
+            camera.warned_no_frames = True
+        return warning, ''
+
+
+class ClassifierNode(ClassifierSteps, Node):
+    """Classifies camera frames with an RDK Model Zoo model and publishes vision_msgs."""
+
+    def __init__(self, **kwargs) -> None:
+        """
+        Declare parameters, load the model in the workers and subscribe to the cameras.
+
+        Raises ConfigError or EngineError (one actionable line) for a configuration that
+        cannot work.
+        """
+        super().__init__(NODE_NAME, **kwargs)
+        self._init_steps()
+        try:
+            self._configure()
+            self._activate()
+        except Exception:
+            self._release()
+            raise
 
     def destroy_node(self) -> None:
         """Stop the workers, then the node."""
-        self._pipeline.stop()
+        self._release()
         super().destroy_node()
 
 
-def main(args: Optional[List[str]] = None) -> int:
-    """Run the node until SIGINT/SIGTERM; exit 1 with one line for a bad configuration."""
+def _transition(step: Callable) -> Callable:
+    """
+    Run a lifecycle transition: SUCCESS, FAILURE for a bad configuration, ERROR otherwise.
+
+    rclpy turns an exception in a transition into ERROR without a word; this logs it once.
+    """
+    @functools.wraps(step)
+    def run(node: 'ManagedClassifierNode', state: LifecycleState) -> TransitionCallbackReturn:
+        try:
+            return step(node, state)
+        except (ConfigError, EngineError, ParameterException) as exc:
+            node.get_logger().error('%s: %s' % (step.__name__, exc))
+            node._release()
+            return TransitionCallbackReturn.FAILURE
+        except Exception as exc:  # noqa: B902 - any fault must reach ErrorProcessing, logged
+            node.get_logger().error(
+                '%s failed: %s: %s' % (step.__name__, type(exc).__name__, exc))
+            return TransitionCallbackReturn.ERROR
+    return run
+
+
+class ManagedClassifierNode(ClassifierSteps, LifecycleNode):
+    """The classifier as a lifecycle node (see the module docstring)."""
+
+    def __init__(self, **kwargs) -> None:
+        """Declare the parameters; the model is loaded on configure."""
+        super().__init__(NODE_NAME, **kwargs)
+        self._init_steps()
+
+    def _create_output(self, msg_type: Type, topic: str, qos) -> Publisher:
+        return self.create_lifecycle_publisher(msg_type, topic, qos)
+
+    def _destroy_output(self, publisher: Publisher) -> None:
+        self.destroy_lifecycle_publisher(publisher)
+
+    @_transition
+    def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
+        """Load the model in the workers and create the (inactive) publishers."""
+        self._configure()
+        return TransitionCallbackReturn.SUCCESS
+
+    @_transition
+    def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
+        """Enable the publishers, then subscribe and start diagnostics."""
+        result = super().on_activate(state)
+        self._activate()
+        return result
+
+    @_transition
+    def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
+        """Unsubscribe, then disable the publishers; the model stays loaded."""
+        self._deactivate()
+        return super().on_deactivate(state)
+
+    @_transition
+    def on_cleanup(self, state: LifecycleState) -> TransitionCallbackReturn:
+        """Stop the workers and release their shared memory."""
+        self._cleanup()
+        return TransitionCallbackReturn.SUCCESS
+
+    @_transition
+    def on_shutdown(self, state: LifecycleState) -> TransitionCallbackReturn:
+        """Release whatever is running, from any state."""
+        self._release()
+        return TransitionCallbackReturn.SUCCESS
+
+    @_transition
+    def on_error(self, state: LifecycleState) -> TransitionCallbackReturn:
+        """Release everything and go back to unconfigured."""
+        self._release()
+        return TransitionCallbackReturn.SUCCESS
+
+    def destroy_node(self) -> None:
+        """Stop the workers, then the node."""
+        self._release()
+        super().destroy_node()
+
+
+def make_executor(choice: str) -> Executor:
+    """
+    Return the executor for the ``executor`` parameter.
+
+    The events executor (rclpy.experimental, Jazzy and newer) spends far less CPU per message
+    than the SingleThreadedExecutor's wait-set rebuild; Humble has only the latter.
+    """
+    if choice in ('auto', 'events'):
+        try:
+            from rclpy.experimental import EventsExecutor
+        except ImportError:
+            if choice == 'events':
+                raise ConfigError('executor events needs rclpy.experimental.EventsExecutor '
+                                  '(ROS 2 Jazzy or newer); use executor:=auto') from None
+        else:
+            return EventsExecutor()
+    return SingleThreadedExecutor()
+
+
+def _run(node_class: Type[ClassifierSteps], args: Optional[List[str]]) -> int:
+    """Run a node until SIGINT/SIGTERM; exit 1 with one line for a bad configuration."""
     rclpy.init(args=args)
     node = None
+    executor = None
     try:
-        node = ClassifierNode()
-        rclpy.spin(node)
+        node = node_class()
+        executor = make_executor(node.get_parameter('executor').value)
+        executor.add_node(node)
+        executor.spin()
     except (ConfigError, EngineError, ParameterException, NameValidationException) as exc:
         print('rdk_classifier: %s' % exc, file=sys.stderr)
         return 1
@@ -495,8 +566,20 @@ def main(args: Optional[List[str]] = None) -> int:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         if node is not None:
             node.destroy_node()
+        if executor is not None:
+            executor.shutdown()
         rclpy.try_shutdown()
     return 0
+
+
+def main(args: Optional[List[str]] = None) -> int:
+    """Run the classifier node (configured and active from the start)."""
+    return _run(ClassifierNode, args)
+
+
+def main_managed(args: Optional[List[str]] = None) -> int:
+    """Run the classifier as a lifecycle node, unconfigured until a manager configures it."""
+    return _run(ManagedClassifierNode, args)
 
 
 if __name__ == '__main__':
