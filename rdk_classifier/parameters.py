@@ -185,7 +185,7 @@ class RuntimeSettings:
 
     @property
     def infer_timeout_s(self) -> Optional[float]:
-        """The forward time limit in seconds; None when disabled (0)."""
+        """Return the forward time limit in seconds; None when disabled (0)."""
         return self.infer_timeout_ms / 1e3 if self.infer_timeout_ms > 0 else None
 
 
