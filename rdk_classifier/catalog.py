@@ -148,7 +148,8 @@ def resolve_model(model: str, engine: str = 'auto',
                 'copy %s into one of those folders); on a PC export it with pretrained '
                 'weights: ros2 run rdk_classifier export_onnx %s (needs timm and internet, or '
                 '--checkpoint FILE); or start with the embedded default, '
-                'model:=EfficientNet_Lite0, which works right away on a PC' % (info.name, info.bin_url, info.name))
+                'model:=EfficientNet_Lite0, which works right away on a PC'
+                % (info.name, info.bin_url, info.name))
     raise ConfigError('model %s (%s) not found in %s; %s'
                       % (info.name, filename, ', '.join(folders), hint))
 
