@@ -29,6 +29,7 @@ setup(
     entry_points={
         'console_scripts': [
             'classifier_node = rdk_classifier.node:main',
+            'classifier_lifecycle_node = rdk_classifier.node:main_managed',
             'camera_sim = rdk_classifier.camera_sim:main',
             'demo = rdk_classifier.demo:main',
             'download = rdk_classifier.download:main',

@@ -18,7 +18,10 @@ Launch the rdk_classifier node.
     ros2 launch rdk_classifier classify.launch.py model:=RepViT_m0_9 threads:=4
 
 Parameters come from params_file (config/classifier.yaml by default); model, engine, threads,
-image_topics and image_transport override it when given. large_frames_profile:=true makes the
+image_topics and image_transport override it when given. lifecycle:=true starts the managed
+(lifecycle) node instead, which autostart:=true (the default) configures and activates through
+launch_ros lifecycle events; with autostart:=false a lifecycle manager or
+`ros2 lifecycle set` drives it. large_frames_profile:=true makes the
 processes this launch starts (the classifier, and a camera driver included next to it) use
 config/fastdds_large_frames.xml, so camera frames over 512 KB cross Fast DDS without loss.
 """
@@ -27,10 +30,16 @@ import os
 
 from ament_index_python.packages import get_package_share_directory
 from launch import LaunchContext, LaunchDescription
-from launch.actions import DeclareLaunchArgument, OpaqueFunction, SetEnvironmentVariable
+from launch.actions import (DeclareLaunchArgument, EmitEvent, OpaqueFunction,
+                            RegisterEventHandler, SetEnvironmentVariable)
 from launch.conditions import IfCondition
+from launch.events import matches_action
 from launch.substitutions import LaunchConfiguration
-from launch_ros.actions import Node
+from launch_ros.actions import LifecycleNode, Node
+from launch_ros.event_handlers import OnStateTransition
+from launch_ros.events.lifecycle import ChangeState
+from lifecycle_msgs.msg import Transition
+from rdk_classifier.engines import ENGINE_CHOICES
 import yaml
 
 PACKAGE = 'rdk_classifier'
@@ -54,12 +63,30 @@ def _overrides(context: LaunchContext) -> dict:
 
 
 def _classifier(context: LaunchContext):
-    return [Node(
-        package=PACKAGE, executable='classifier_node', name='rdk_classifier',
-        namespace=LaunchConfiguration('namespace'),
-        parameters=[LaunchConfiguration('params_file'), _overrides(context)],
-        arguments=['--ros-args', '--log-level', LaunchConfiguration('log_level')],
-        output='screen', emulate_tty=True)]
+    common = {
+        'package': PACKAGE, 'name': 'rdk_classifier',
+        'namespace': LaunchConfiguration('namespace'),
+        'parameters': [LaunchConfiguration('params_file'), _overrides(context)],
+        'arguments': ['--ros-args', '--log-level', LaunchConfiguration('log_level')],
+        'output': 'screen', 'emulate_tty': True}
+    if LaunchConfiguration('lifecycle').perform(context) != 'true':
+        return [Node(executable='classifier_node', **common)]
+    node = LifecycleNode(executable='classifier_lifecycle_node', **common)
+    if LaunchConfiguration('autostart').perform(context) != 'true':
+        return [node]
+    return [
+        node,
+        # Configure once the process runs, activate once configured (both modes of launch_ros
+        # since Humble; its LifecycleNode autostart argument is newer).
+        RegisterEventHandler(OnStateTransition(
+            target_lifecycle_node=node, start_state='configuring', goal_state='inactive',
+            entities=[EmitEvent(event=ChangeState(
+                lifecycle_node_matcher=matches_action(node),
+                transition_id=Transition.TRANSITION_ACTIVATE))],
+            handle_once=True)),
+        EmitEvent(event=ChangeState(lifecycle_node_matcher=matches_action(node),
+                                    transition_id=Transition.TRANSITION_CONFIGURE)),
+    ]
 
 
 def generate_launch_description() -> LaunchDescription:
@@ -74,7 +101,7 @@ def generate_launch_description() -> LaunchDescription:
                               description='Zoo model name (config/models.yaml) or model file; '
                                           'empty: from params_file'),
         DeclareLaunchArgument('engine', default_value='',
-                              choices=['', 'auto', 'hobot_dnn', 'onnxruntime', 'fake'],
+                              choices=[''] + list(ENGINE_CHOICES),
                               description='Inference engine; empty: from params_file'),
         DeclareLaunchArgument('threads', default_value='',
                               description='Inference worker processes; empty: from params_file'),
@@ -86,6 +113,10 @@ def generate_launch_description() -> LaunchDescription:
                               description='raw Image or <topic>/compressed; empty: from '
                                           'params_file'),
         DeclareLaunchArgument('namespace', default_value='', description='Node namespace'),
+        DeclareLaunchArgument('lifecycle', default_value='false', choices=['true', 'false'],
+                              description='Run the managed (lifecycle) node'),
+        DeclareLaunchArgument('autostart', default_value='true', choices=['true', 'false'],
+                              description='lifecycle:=true: configure and activate at start'),
         DeclareLaunchArgument('log_level', default_value='info',
                               choices=['debug', 'info', 'warn', 'error', 'fatal'],
                               description='Logging level of the node'),

@@ -51,6 +51,7 @@ from rclpy.publisher import Publisher
 from rclpy.qos import DurabilityPolicy, qos_profile_sensor_data, QoSProfile, ReliabilityPolicy
 from rclpy.qos_overriding_options import QoSOverridingOptions
 from rclpy.subscription import Subscription
+from rclpy.task import Future
 from rdk_classifier import messages
 from rdk_classifier.catalog import (ConfigError, LARGE_FRAMES_PROFILE, load_labels,
                                     package_config_path, resolve_model, ResolvedModel)
@@ -475,6 +476,9 @@ class ManagedClassifierNode(ClassifierSteps, LifecycleNode):
         """Declare the parameters; the model is loaded on configure."""
         super().__init__(NODE_NAME, **kwargs)
         self._init_steps()
+        self.get_logger().info('unconfigured: waiting for a lifecycle manager to configure and '
+                               'activate it (ros2 lifecycle set %s configure)'
+                               % self.get_fully_qualified_name())
 
     def _create_output(self, msg_type: Type, topic: str, qos) -> Publisher:
         return self.create_lifecycle_publisher(msg_type, topic, qos)
@@ -544,6 +548,25 @@ def make_executor(choice: str) -> Executor:
     return SingleThreadedExecutor()
 
 
+def spin_until_shutdown(executor: Executor) -> None:
+    """
+    Spin until the context shuts down (ExternalShutdownException) or a signal interrupts.
+
+    The events executor is spun in slices with a deadline: its endless spin() waits on a
+    condition variable until time_point::max(), which the manylinux rclpy wheels' libstdc++
+    (no pthread_cond_clockwait) converts to an overflowed, past system-clock deadline. The
+    spinning thread then busy-waits a whole core holding the events-queue mutex, and the
+    middleware threads that enqueue new messages block on it (so does a publish() to a
+    subscription of the same process). A finite deadline converts correctly.
+    """
+    if isinstance(executor, SingleThreadedExecutor):
+        executor.spin()
+        return
+    while True:
+        # A fresh future each slice: the executor adds a done-callback to it.
+        executor.spin_until_future_complete(Future(), timeout_sec=1.0)
+
+
 def _run(node_class: Type[ClassifierSteps], args: Optional[List[str]]) -> int:
     """Run a node until SIGINT/SIGTERM; exit 1 with one line for a bad configuration."""
     rclpy.init(args=args)
@@ -553,7 +576,7 @@ def _run(node_class: Type[ClassifierSteps], args: Optional[List[str]]) -> int:
         node = node_class()
         executor = make_executor(node.get_parameter('executor').value)
         executor.add_node(node)
-        executor.spin()
+        spin_until_shutdown(executor)
     except (ConfigError, EngineError, ParameterException, NameValidationException) as exc:
         print('rdk_classifier: %s' % exc, file=sys.stderr)
         return 1

@@ -49,11 +49,15 @@ def alive(pid: int) -> bool:
 
 
 class NodeProcess:
-    """The classifier node as a subprocess, with its output collected."""
+    """The classifier node (``managed``: the lifecycle node) as a subprocess, with its output."""
 
-    def __init__(self, params_file: Optional[str] = None, *ros_args: str) -> None:
-        command = [sys.executable, '-m', 'rdk_classifier.node', '--ros-args', '--params-file',
-                   params_file or str(package_config_path('classifier.yaml'))]
+    def __init__(self, params_file: Optional[str] = None, *ros_args: str,
+                 managed: bool = False) -> None:
+        entry = (['-c', 'import sys; from rdk_classifier.node import main_managed; '
+                        'sys.exit(main_managed())'] if managed else ['-m', 'rdk_classifier.node'])
+        command = [sys.executable] + entry + [
+            '--ros-args', '--params-file',
+            params_file or str(package_config_path('classifier.yaml'))]
         command += list(ros_args)
         self.process = subprocess.Popen(command, stdout=subprocess.PIPE,
                                         stderr=subprocess.STDOUT, text=True)

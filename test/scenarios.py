@@ -17,8 +17,9 @@ Node scenarios shared by the process-level tests and the launch_testing tests.
 
 Write a scenario once, run it under both harnesses:
 
-- ``SETUPS`` maps a setup name to the ROS parameters the node is started with (on top of
-  config/classifier.yaml) and the scenarios that run against that node. ``write_params_file``
+- ``SETUPS`` maps a setup name to a :class:`Setup`: the ROS parameters the node is started with
+  (on top of config/classifier.yaml), whether it is the managed (lifecycle) node, and the
+  scenarios that run against that node. ``write_params_file``
   writes the merged parameters as one params file: test_node_process.py passes it to the node
   it starts as a subprocess, the launch tests to classify.launch.py as ``params_file``.
 - A scenario is a function ``scenario(client)`` taking a :class:`ScenarioClient`: an rclpy node
@@ -29,6 +30,7 @@ Expected classes are computed independently of the package: frames are uniform, 
 engine's class is ``floor(Y * 1000 / 256)`` with Y the luma OpenCV gives for that colour.
 """
 
+from dataclasses import dataclass
 import queue
 import threading
 import time
@@ -36,6 +38,7 @@ from typing import Callable, Dict, List, Optional
 
 import cv2
 from diagnostic_msgs.msg import DiagnosticArray
+from lifecycle_msgs.srv import ChangeState, GetState
 import numpy as np
 from rcl_interfaces.msg import Parameter as ParameterMsg, ParameterType, ParameterValue
 from rcl_interfaces.srv import SetParameters
@@ -201,6 +204,30 @@ class ScenarioClient:
             return future.result().results
         finally:
             self.node.destroy_client(client)
+
+    def _call(self, service_type, name: str, request):
+        """Call a service of the classifier and return its response."""
+        client = self.node.create_client(service_type, '/%s/%s' % (NODE_NAME, name))
+        try:
+            assert client.wait_for_service(timeout_sec=TIMEOUT_S), 'no %s service' % name
+            future = client.call_async(request)
+            deadline = time.monotonic() + 2 * TIMEOUT_S  # configure loads the model
+            while not future.done() and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert future.done(), '%s timed out' % name
+            return future.result()
+        finally:
+            self.node.destroy_client(client)
+
+    def lifecycle_state(self) -> str:
+        """Return the label of the managed node's current state."""
+        return self._call(GetState, 'get_state', GetState.Request()).current_state.label
+
+    def change_state(self, transition: str) -> bool:
+        """Ask the managed node for a transition by label; return whether it succeeded."""
+        request = ChangeState.Request()
+        request.transition.label = transition
+        return self._call(ChangeState, 'change_state', request).success
 
     def wait_for(self, inbox: queue.Queue, predicate: Callable, timeout: float = TIMEOUT_S,
                  what: str = 'message'):
@@ -396,16 +423,67 @@ def compressed_input(client: ScenarioClient) -> None:
     client.diagnostic_value(CAM1 + '/compressed', 'dropped_bad', lambda v: int(v) >= 1)
 
 
+def lifecycle_transitions(client: ScenarioClient) -> None:
+    """Classify only while the managed node is active, through every transition."""
+    def frame(gray: int = 90):
+        data, step, y = uniform_frame('bgr8', gray)
+        return client.raw_image('bgr8', data, 64, 48, step), y
+
+    assert client.lifecycle_state() == 'unconfigured'
+    client.no_classification(CAM1, frame()[0], wait=1.0)
+    assert client.change_state('configure')
+    assert client.lifecycle_state() == 'inactive'
+    client.no_classification(CAM1, frame()[0], wait=1.0)
+    for _ in range(2):  # activate again after a deactivation
+        assert client.change_state('activate')
+        assert client.lifecycle_state() == 'active'
+        msg, y = frame(120)
+        result = client.classify(CAM1, msg)
+        assert result.results[0].class_id == str(expected_class(y))
+        assert client.change_state('deactivate')
+        assert client.lifecycle_state() == 'inactive'
+        client.no_classification(CAM1, frame()[0], wait=1.0)
+    assert client.change_state('cleanup')
+    assert client.lifecycle_state() == 'unconfigured'
+    client.no_classification(CAM1, frame()[0], wait=1.0)
+    assert not client.change_state('activate'), 'an unconfigured node cannot activate'
+    # Configured again after a cleanup: the workers start anew.
+    assert client.change_state('configure') and client.change_state('activate')
+    msg, y = frame(200)
+    assert client.classify(CAM1, msg).results[0].class_id == str(expected_class(y))
+    assert client.change_state('deactivate') and client.change_state('cleanup')
+
+
 BASE = {'engine': 'fake', 'model': 'RepViT_m0_9', 'threads': 2, 'top_k': 3,
         'image_topics': [CAM1, CAM2]}
 
-#: setup name -> (parameters on top of config/classifier.yaml, scenarios run against that node)
+
+@dataclass(frozen=True)
+class Setup:
+    """A node configuration and the scenarios run against it."""
+
+    params: dict
+    scenarios: List[Callable[[ScenarioClient], None]]
+    #: Run the managed (lifecycle) node, left unconfigured for the scenarios to drive.
+    managed: bool = False
+
+    @property
+    def ready_line(self) -> str:
+        """Return what the node prints once it is ready for the scenarios."""
+        return 'unconfigured' if self.managed else 'classifying'
+
+    @property
+    def launch_arguments(self) -> Dict[str, str]:
+        """Return the classify.launch.py arguments besides params_file."""
+        return {'lifecycle': 'true', 'autostart': 'false'} if self.managed else {}
+
+
 SETUPS = {
-    'raw': (dict(BASE), [classes_and_headers_per_encoding, top_k_sorted_softmax,
-                         reliable_publisher_heard, label_info_latched, overlay_image,
-                         dynamic_parameters,
-                         multi_camera, malformed_frames_dropped]),
-    'compressed': (dict(BASE, image_transport='compressed', threads=1), [compressed_input]),
+    'raw': Setup(dict(BASE), [classes_and_headers_per_encoding, top_k_sorted_softmax,
+                              reliable_publisher_heard, label_info_latched, overlay_image,
+                              dynamic_parameters, multi_camera, malformed_frames_dropped]),
+    'compressed': Setup(dict(BASE, image_transport='compressed', threads=1), [compressed_input]),
+    'lifecycle': Setup(dict(BASE, threads=1), [lifecycle_transitions], managed=True),
 }
 
 
@@ -414,5 +492,6 @@ def write_params_file(setup: str, path: str) -> str:
     with open(package_config_path('classifier.yaml'), encoding='utf-8') as stream:
         defaults = yaml.safe_load(stream)['/**']['ros__parameters']
     with open(path, 'w', encoding='utf-8') as stream:
-        yaml.safe_dump({'/**': {'ros__parameters': dict(defaults, **SETUPS[setup][0])}}, stream)
+        yaml.safe_dump({'/**': {'ros__parameters': dict(defaults, **SETUPS[setup].params)}},
+                       stream)
     return path

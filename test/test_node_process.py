@@ -41,8 +41,8 @@ def started_nodes(tmp_path_factory):
         if setup not in nodes:
             params = scenarios.write_params_file(
                 setup, str(tmp_path_factory.mktemp(setup) / 'params.yaml'))
-            nodes[setup] = NodeProcess(params)
-            nodes[setup].wait_for_line('classifying')
+            nodes[setup] = NodeProcess(params, managed=scenarios.SETUPS[setup].managed)
+            nodes[setup].wait_for_line(scenarios.SETUPS[setup].ready_line)
         return nodes[setup]
     yield start
     for setup, node in nodes.items():
@@ -51,7 +51,7 @@ def started_nodes(tmp_path_factory):
 
 
 CASES = [pytest.param(setup, scenario, id='%s-%s' % (setup, scenario.__name__))
-         for setup, (_, runs) in scenarios.SETUPS.items() for scenario in runs]
+         for setup, config in scenarios.SETUPS.items() for scenario in config.scenarios]
 
 
 @pytest.mark.parametrize('setup, scenario', CASES)

@@ -1,0 +1,84 @@
+# Copyright 2026 rdk_classifier developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+
+"""
+launch_testing: every setup of scenarios.py against classify.launch.py, one launch per setup.
+
+Needs launch, launch_ros and launch_testing (colcon test on a robot); test_node_process.py runs
+the same scenarios with the node as a subprocess where they are not installed.
+"""
+
+import os
+import tempfile
+import unittest
+
+import pytest
+
+pytest.importorskip('launch_testing', reason='launch_testing is not installed here (not on PyPI); '
+                    'test_node_process.py runs the same scenarios')
+pytest.importorskip('launch_ros', reason='launch_ros is not installed here (not on PyPI); '
+                    'test_node_process.py runs the same scenarios')
+
+from ament_index_python.packages import get_package_share_directory  # noqa: E402, I100
+from launch import LaunchDescription  # noqa: E402
+from launch.actions import IncludeLaunchDescription  # noqa: E402
+from launch.launch_description_sources import PythonLaunchDescriptionSource  # noqa: E402
+import launch_testing  # noqa: E402
+import launch_testing.actions  # noqa: E402
+import launch_testing.asserts  # noqa: E402
+import rclpy  # noqa: E402
+import scenarios  # noqa: E402
+
+
+@pytest.mark.launch_test
+@launch_testing.parametrize('setup', list(scenarios.SETUPS))
+def generate_test_description(setup):
+    params = scenarios.write_params_file(
+        setup, os.path.join(tempfile.mkdtemp(prefix='rdk_classifier_'), 'params.yaml'))
+    launch_file = os.path.join(get_package_share_directory('rdk_classifier'), 'launch',
+                               'classify.launch.py')
+    arguments = dict(scenarios.SETUPS[setup].launch_arguments, params_file=params)
+    return LaunchDescription([
+        IncludeLaunchDescription(PythonLaunchDescriptionSource(launch_file),
+                                 launch_arguments=arguments.items()),
+        launch_testing.actions.ReadyToTest(),
+    ])
+
+
+class TestScenarios(unittest.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        cls.context = rclpy.Context()
+        rclpy.init(context=cls.context)
+        cls.client = scenarios.ScenarioClient(cls.context)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.client.close()
+        rclpy.shutdown(context=cls.context)
+
+    def test_scenarios(self, proc_output, setup):
+        proc_output.assertWaitFor(scenarios.SETUPS[setup].ready_line, timeout=60)
+        for scenario in scenarios.SETUPS[setup].scenarios:
+            with self.subTest(scenario=scenario.__name__):
+                scenario(self.client)
+
+
+@launch_testing.post_shutdown_test()
+class TestCleanExit(unittest.TestCase):
+
+    def test_exit_code_is_zero(self, proc_info):
+        launch_testing.asserts.assertExitCodes(proc_info)
