@@ -23,8 +23,8 @@ tables, each measured in this run:
 - where the 640x480 bgr8 time goes (the OpenCV calls that dominate it);
 - chroma: each 2x2 block's average (the node's) against the top-left pixel's (OpenCV's
   COLOR_BGR2YUV_I420, the conversion before), for the encodings converted through BGR/RGB;
-- JPEG frames (quality 90) decoded at full size against the smallest DCT scale that covers the
-  model input (the node's), whole conversion per frame.
+- JPEG frames (quality 90) decoded at full size against the node's reduced DCT scale (the
+  crop keeps 2 pixels per model input pixel), whole conversion per frame, per resize mode.
 
     .venv/bin/python benchmarks/bench_convert.py [--runs 300]
 """
@@ -38,7 +38,7 @@ from typing import Callable, List, Optional
 import cv2
 import numpy as np
 from rdk_classifier.camera_sim import encode
-from rdk_classifier.frames import NV12Converter
+from rdk_classifier.frames import NV12Converter, RESIZE_MODES
 
 SIZES = ((640, 480), (1280, 720), (1920, 1080))
 ENCODINGS = ('bgr8', 'rgb8', 'bgra8', 'mono8', 'nv12', 'nv21', 'yuyv', 'uyvy', 'bayer_rggb8')
@@ -166,20 +166,24 @@ def print_chroma(runs: int) -> None:
 
 def print_jpeg(runs: int) -> None:
     """Print JPEG frames decoded and converted at full size against the reduced DCT scale."""
-    reduced = NV12Converter(224, 224, 'center_crop')
-    full = NV12Converter(224, 224, 'center_crop', reduced_jpeg=False)
-    out = np.empty(reduced.nbytes, np.uint8)
-    print('\n| JPEG (quality 90) | bytes | DCT scale | full decode us | reduced us | ratio |')
-    print('|---|---|---|---|---|---|')
+    out = np.empty(224 * 224 * 3 // 2, np.uint8)
+    print('\n| JPEG (quality 90) | bytes | resize mode | DCT scale | full decode us | reduced us '
+          '| ratio |')
+    print('|---|---|---|---|---|---|---|')
     for width, height in JPEG_SIZES:
         ok, encoded = cv2.imencode('.jpg', photo(width, height), [cv2.IMWRITE_JPEG_QUALITY, 90])
         data = encoded.tobytes()
-        before, after = (median_us(lambda: converter.from_compressed(data, 'jpeg', out=out),
-                                   runs)
-                         for converter in (full, reduced))
-        print('| %dx%d | %d | 1/%d | %.0f | %.0f | %.2fx |'
-              % (width, height, len(data), reduced.jpeg_reduction(width, height), before,
-                 after, after / before))
+        for mode in RESIZE_MODES:
+            reduced = NV12Converter(224, 224, mode)
+            scale = reduced.jpeg_reduction(width, height)
+            if scale == 1 and mode != 'center_crop':
+                continue  # the same decode as full size; center_crop, the default, is shown
+            full = NV12Converter(224, 224, mode, reduced_jpeg=False)
+            before, after = (median_us(lambda: converter.from_compressed(data, 'jpeg', out=out),
+                                       runs)
+                             for converter in (full, reduced))
+            print('| %dx%d | %d | %s | 1/%d | %.0f | %.0f | %.2fx |'
+                  % (width, height, len(data), mode, scale, before, after, after / before))
 
 
 def main(argv: Optional[List[str]] = None) -> int:

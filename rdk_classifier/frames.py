@@ -26,8 +26,8 @@ with ``average_chroma=False``, takes it from the block's top-left pixel.
 
 Frames over ``max_pixels`` are malformed, and so are compressed frames other than JPEG and PNG:
 the size comes from the JPEG or PNG header, before anything is decoded. JPEG frames are decoded
-at the smallest DCT scale (1/2, 1/4, 1/8) at which the crop still has twice the model
-input's pixels across (JPEG_MIN_DOWNSCALE).
+at the smallest DCT scale (1/2, 1/4) at which the crop still has twice the model input's
+pixels across (JPEG_MIN_DOWNSCALE).
 
 cv_bridge is not used: it cannot produce NV12 and copies every frame.
 
@@ -77,17 +77,18 @@ _JPEG_SOF = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
 # Markers without a length field: TEM and RST0..7.
 _JPEG_STANDALONE = frozenset([0x01] + list(range(0xD0, 0xD8)))
 _JPEG_MARKER = re.compile(rb'\xff[\x01-\xfe]')
-#: A JPEG is decoded at the smallest DCT scale (1/2, 1/4, 1/8) whose crop still has this many
-#: pixels per model input pixel across. Just covering the input (1) cost letterbox 2.2 pt of
-#: top-1 on 250 photos at four camera sizes, as the bilinear resize then blurs what the DCT
-#: scaling already smoothed; with 2 the top-1 of every mode stays within 0.4 pt (noise).
+#: A JPEG is decoded at the smallest DCT scale (1/2, 1/4) whose crop still has this many pixels
+#: per model input pixel across. Just covering the input (1) cost letterbox 2.2 pt of top-1 on
+#: the 250 shared photos at four camera sizes, as the bilinear resize then blurs what the DCT
+#: scaling already smoothed. 1/8 is not used: libjpeg keeps only each 8x8 block's average
+#: there, which lost 10 and won 5 of those photos at 4K letterbox (1/4: 5 and 5), to decode
+#: 11% faster than 1/4.
 JPEG_MIN_DOWNSCALE = 2
 # imdecode flags by (gray?) and JPEG scale denominator; PNG always decodes at full size.
 _DECODE_FLAGS = {
-    False: {1: cv2.IMREAD_COLOR, 2: cv2.IMREAD_REDUCED_COLOR_2, 4: cv2.IMREAD_REDUCED_COLOR_4,
-            8: cv2.IMREAD_REDUCED_COLOR_8},
+    False: {1: cv2.IMREAD_COLOR, 2: cv2.IMREAD_REDUCED_COLOR_2, 4: cv2.IMREAD_REDUCED_COLOR_4},
     True: {1: cv2.IMREAD_GRAYSCALE, 2: cv2.IMREAD_REDUCED_GRAYSCALE_2,
-           4: cv2.IMREAD_REDUCED_GRAYSCALE_4, 8: cv2.IMREAD_REDUCED_GRAYSCALE_8},
+           4: cv2.IMREAD_REDUCED_GRAYSCALE_4},
 }
 # Packed 4:2:2 encodings; ROS's 'yuv422' is UYVY.
 _YUV422 = ('yuv422_yuy2', 'yuyv', 'yuv422', 'uyvy')
@@ -323,12 +324,12 @@ class NV12Converter:
                                                     self.max_pixels))
 
     def jpeg_reduction(self, width: int, height: int) -> int:
-        """Return the JPEG scale denominator (1, 2, 4, 8) to decode a width x height frame at."""
+        """Return the JPEG scale denominator (1, 2, 4) to decode a width x height frame at."""
         if not self.reduced_jpeg:
             return 1
         # EXIF orientation may turn the decoded image: the smaller ratio of either way.
         ratio = min(self._downscale_ratio(*size) for size in ((width, height), (height, width)))
-        return next(factor for factor in (8, 4, 2, 1)
+        return next(factor for factor in (4, 2, 1)
                     if ratio >= JPEG_MIN_DOWNSCALE * factor or factor == 1)
 
     def _downscale_ratio(self, width: int, height: int) -> float:

@@ -257,14 +257,14 @@ def test_peak_memory_measure_sees_a_decoded_bomb(tmp_path):
 # Reduced JPEG decoding -------------------------------------------------------------------
 
 def smallest_needed_scale(mode: str, width: int, height: int, crop_pct: float = 0.875) -> int:
-    """Largest of 1, 2, 4, 8 at which the resized picture keeps 2 pixels per output pixel."""
+    """Largest of 1, 2, 4 at which the resized picture keeps 2 pixels per output pixel."""
     if mode == 'center_crop':  # the crop is crop_pct of the shorter side (square model)
         ratio = min(width, height) * crop_pct / SIZE
     elif mode == 'stretch':
         ratio = min(width, height) / SIZE
     else:  # letterbox: the longer side fills the output
         ratio = max(width, height) / SIZE
-    return max(f for f in (1, 2, 4, 8) if ratio >= 2 * f or f == 1)
+    return max(f for f in (1, 2, 4) if ratio >= 2 * f or f == 1)
 
 
 def test_scales_of_common_cameras():
