@@ -108,6 +108,11 @@ def no_catalog_file(info: Any) -> str:
     return ''
 
 
+def no_weights_warning(model_path: str) -> str:
+    """Report nothing to warn about a model file's weights."""
+    return ''
+
+
 def nothing_missing() -> str:
     """Report an engine that needs nothing beyond rdk_classifier's own dependencies."""
     return ''
@@ -129,6 +134,9 @@ class EngineKind:
     options: Callable[[Mapping[str, Any], ModelContext], Dict[str, Any]] = parameter_options
     #: The file name of a zoo model (catalog ModelInfo) for this engine; '' if it has none.
     catalog_file: Callable[[Any], str] = no_catalog_file
+    #: A warning said with the model on every report (e.g. random weights), read from the
+    #: model file in the node's process without loading it; '' for none.
+    weights_warning: Callable[[str], str] = no_weights_warning
     #: '' when the engine can run here, else one line saying what to install.
     missing: Callable[[], str] = nothing_missing
     #: engine:=auto picks the lowest-ranked engine that can run here; None: never automatic.

@@ -283,6 +283,11 @@ def _options(values: Mapping[str, Any], model: ModelContext) -> Dict[str, Any]:
     return options
 
 
+def _weights_warning(model_path: str) -> str:
+    notes = read_model_notes(model_path)
+    return notes.weights_note if notes.speed_only else ''
+
+
 def _missing() -> str:
     if importlib.util.find_spec('onnxruntime') is None:
         return ('the onnxruntime engine needs the onnxruntime Python package '
@@ -303,5 +308,6 @@ KIND = EngineKind(
     ),
     options=_options,
     catalog_file=lambda info: info.onnx_file,
+    weights_warning=_weights_warning,
     missing=_missing,
     auto_rank=1)
