@@ -102,9 +102,10 @@ class Camera:
     resolved: str
     outputs: CameraOutputs
     subscription: Optional[Subscription] = None
-    #: When the current matched publishers were first seen, and the frames received by then.
+    #: When the current matched publishers were first seen.
     matched_since: Optional[float] = None
-    received_at_match: int = 0
+    #: Frames received while no publisher was seen: later frames came from matched ones.
+    received_before_match: int = 0
     warned_no_frames: bool = False
 
 
@@ -215,6 +216,8 @@ class ClassifierSteps:
         self._publish_label_info()
         for camera in configured.cameras.values():
             camera.matched_since, camera.warned_no_frames = None, False
+            camera.received_before_match = (
+                configured.pipeline.stats(camera.topic).snapshot()['counts']['received'])
             camera.subscription = self.create_subscription(
                 CompressedImage if compressed else Image, camera.source,
                 self._frame_callback(camera.topic, compressed, configured.pipeline),
@@ -405,12 +408,12 @@ class ClassifierSteps:
         """
         publishers = self.count_publishers(camera.resolved)
         if publishers == 0:
-            camera.matched_since = None
+            camera.matched_since, camera.received_before_match = None, received
             return '', ''
         if camera.matched_since is None:
-            camera.matched_since, camera.received_at_match = now, received
-            camera.warned_no_frames = False
-        if received > camera.received_at_match:
+            # Frames may have come between the last check and this one: they count as after.
+            camera.matched_since, camera.warned_no_frames = now, False
+        if received > camera.received_before_match:
             quiet = now - last_frame
             note = 'last frame %.0f s ago' % quiet if quiet >= NO_FRAMES_WARN_S else ''
             return '', note
