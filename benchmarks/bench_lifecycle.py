@@ -99,8 +99,8 @@ def main() -> int:
     print('| transition | p50 ms | max ms |')
     print('|---|---|---|')
     for transition in TRANSITIONS:
-        print('| %s | %.1f | %.1f |' % (transition, statistics.median(times[transition]),
-                                       max(times[transition])))
+        samples = times[transition]
+        print('| %s | %.1f | %.1f |' % (transition, statistics.median(samples), max(samples)))
     activate = statistics.median(times['activate'])
     print()
     print('activate after configure: p50 %.1f ms (target < %.0f ms): %s'
