@@ -196,30 +196,37 @@ def evaluate(model: str, images: List[Tuple[Path, int]],
 def evaluate_jpeg(model: str, images: List[Tuple[Path, int]],
                   modes: Sequence[str] = RESIZE_MODES,
                   sizes: Sequence[Tuple[int, int]] = JPEG_SIZES) -> Dict[str, PathCounts]:
-    """Return counts per camera size and mode: JPEG decoded at full size, then reduced."""
+    """
+    Return counts per camera size and mode: JPEG decoded at full size, then reduced.
+
+    A size and mode the node decodes at full size has the full-size row only.
+    """
     loaded = load_model(model)
     width, height = loaded.engine.input_width, loaded.engine.input_height
     converters = {mode: (NV12Converter(width, height, mode, loaded.crop_pct,
                                        reduced_jpeg=False),
                          NV12Converter(width, height, mode, loaded.crop_pct))
                   for mode in modes}
+    # (size, mode) -> [(path, converter)]: full decoding, then the node's reduced one if any
     results = {}
     names = {}
     for camera_w, camera_h in sizes:
         for mode, (full, reduced) in converters.items():
             full_path = 'JPEG %dx%d %s, full decode' % (camera_w, camera_h, mode)
-            reduced_path = 'JPEG %dx%d %s, 1/%d decode' % (
-                camera_w, camera_h, mode, reduced.jpeg_reduction(camera_w, camera_h))
             results[full_path] = PathCounts()
-            results[reduced_path] = PathCounts(full_path)
-            names[(camera_w, camera_h, mode)] = (full_path, reduced_path)
+            names[(camera_w, camera_h, mode)] = [(full_path, full)]
+            scale = reduced.jpeg_reduction(camera_w, camera_h)
+            if scale > 1:
+                reduced_path = 'JPEG %dx%d %s, 1/%d decode' % (camera_w, camera_h, mode, scale)
+                results[reduced_path] = PathCounts(full_path)
+                names[(camera_w, camera_h, mode)].append((reduced_path, reduced))
     for image_path, label in images:
         bgr = cv2.imread(str(image_path), cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION)
         logits = {}
         for camera_w, camera_h in sizes:
             data = camera_jpeg(bgr, camera_w, camera_h)
-            for mode, pair in converters.items():
-                for path, converter in zip(names[(camera_w, camera_h, mode)], pair):
+            for mode in converters:
+                for path, converter in names[(camera_w, camera_h, mode)]:
                     logits[path] = loaded.engine.infer(converter.from_compressed(data, 'jpeg'))
         _count(results, logits, label)
     return results
@@ -281,10 +288,10 @@ def _targets(results: Dict[str, PathCounts], max_jpeg_loss_pt: float) -> List[st
         frames = sum(counts.images for counts in reduced)
         lost, won = sum(counts.lost for counts in reduced), sum(counts.won for counts in reduced)
         difference = 100.0 * (won - lost) / frames
-        lines.append('Reduced JPEG decoding within %.1f pt of full decoding over all %d frames: '
-                     '%s (%+.2f pt, %d lost, %d won)'
+        lines.append('Reduced JPEG decoding loses at most %.1f pt of top-1 against full decoding, '
+                     'over the %d frames decoded reduced: %s (%+.2f pt, %d lost, %d won)'
                      % (max_jpeg_loss_pt, frames,
-                        'PASS' if abs(difference) <= max_jpeg_loss_pt else 'MISS',
+                        'PASS' if difference >= -max_jpeg_loss_pt else 'MISS',
                         difference, lost, won))
     return lines
 

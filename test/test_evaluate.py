@@ -126,9 +126,16 @@ def test_jpeg_evaluation_on_real_photos(tmp_path):
     assert reduced.baseline == 'JPEG 1920x1080 center_crop, full decode'
     assert reduced.top1 - full.top1 == reduced.won - reduced.lost
     assert full.images == 6 and full.top1 >= 4
-    assert main(['--jpeg', '--jpeg-sizes', '640x480', '--limit', '2', '--out',
+    assert main(['--jpeg', '--jpeg-sizes', '640x480,1920x1080', '--limit', '2', '--out',
                  str(tmp_path)]) == 0
-    assert 'Reduced JPEG decoding within 0.2 pt' in (tmp_path / 'evaluate_jpeg.md').read_text()
+    with open(tmp_path / 'evaluate_jpeg.csv', encoding='utf-8') as stream:
+        paths = [row['path'] for row in csv.DictReader(stream)]
+    # 640x480 center_crop decodes at full size in the node: no reduced row.
+    assert 'JPEG 640x480 center_crop, full decode' in paths
+    assert not any(path.startswith('JPEG 640x480 center_crop, 1/') for path in paths)
+    assert 'JPEG 1920x1080 center_crop, 1/2 decode' in paths
+    # 2 photos, 3 modes reduced at 1920x1080
+    assert 'over the 6 frames decoded reduced' in (tmp_path / 'evaluate_jpeg.md').read_text()
 
 
 def test_bad_jpeg_sizes_are_one_line(capsys):
