@@ -311,7 +311,7 @@ def _chart(model: str, results: Dict[str, PathCounts], path: Path) -> None:
     axes.set_ylim(min(top1) - 10, 100)
     axes.set_ylabel('%')
     axes.set_title('%s on %d images' % (model, next(iter(results.values())).images))
-    axes.legend()
+    axes.legend(loc='lower left')
     figure.tight_layout()
     figure.savefig(path, dpi=100)
 
