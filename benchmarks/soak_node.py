@@ -17,6 +17,7 @@ Soak and fuzz runs of the node: long, so scripts rather than tests (the suite ru
 
     .venv/bin/python benchmarks/soak_node.py soak [--frames 50000]
     .venv/bin/python benchmarks/soak_node.py fuzz [--cases 10000]
+    .venv/bin/python benchmarks/soak_node.py bombs [--seconds 60]
 
 soak: frames at the node's full speed (fake engine, 0 ms; --rate, default 800 a second: what
 this 2-core machine's node serves next to the publisher); prints the node's RSS, open
@@ -24,6 +25,10 @@ file descriptors, threads and worker processes after warm-up and at the end, and
 camera ever got a result older than one it already had.
 fuzz: random good and malformed frames (test/fuzz_frames.py); prints cases, crashes, and the
 node's own counts (received, dropped_bad, dropped_busy) against what was sent and classified.
+bombs: what any process on the robot's network can send, for a while: a 20000x20000 PNG of
+zeros (a few hundred KB), a 12000x12000 JPEG and good photos to a compressed node, then raw
+frames that lie about their size (60000x60000 with 1 KB of data, 2^32-1 dimensions) and good
+frames to a raw node; prints each node's peak RSS (VmHWM) and counts. Target: < 300 MB.
 """
 
 import argparse
@@ -36,13 +41,15 @@ import threading
 import time
 from typing import List, Optional
 
+import cv2
 from diagnostic_msgs.msg import DiagnosticArray
 import numpy as np
 import rclpy
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.qos import qos_profile_sensor_data, QoSProfile, ReliabilityPolicy
+from rdk_classifier.camera_sim import use_large_frames_profile
 from rdk_classifier.catalog import package_config_path
-from sensor_msgs.msg import Image
+from sensor_msgs.msg import CompressedImage, Image
 from vision_msgs.msg import Classification
 
 # The fuzz frames are shared with the test suite.
@@ -61,6 +68,7 @@ def process_figures(pid: int) -> dict:
     for task in Path('/proc/%d/task' % pid).glob('*/children'):
         children += task.read_text().split()
     return {'rss_mb': int(fields['VmRSS'].split()[0]) / 1024.0,
+            'peak_rss_mb': int(fields['VmHWM'].split()[0]) / 1024.0,
             'fds': len(os.listdir('/proc/%d/fd' % pid)),
             'threads': int(fields['Threads']), 'children': len(children)}
 
@@ -87,12 +95,14 @@ def stop(node: subprocess.Popen) -> int:
 class Client:
     """Publishes frames and collects classification stamps, spinning in a thread."""
 
-    def __init__(self, reliable: bool) -> None:
+    def __init__(self, reliable: bool, compressed: bool = False) -> None:
         rclpy.init()
         self.node = rclpy.create_node('soak_client')
         qos = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE) if reliable \
             else qos_profile_sensor_data
-        self.publisher = self.node.create_publisher(Image, TOPIC, qos)
+        self.source = TOPIC + '/compressed' if compressed else TOPIC
+        self.publisher = self.node.create_publisher(
+            CompressedImage if compressed else Image, self.source, qos)
         self.results: 'queue.Queue[int]' = queue.Queue()
         self.counters: dict = {}
         self.node.create_subscription(DiagnosticArray, '/diagnostics', self._on_diagnostics, 10)
@@ -110,7 +120,7 @@ class Client:
 
     def _on_diagnostics(self, array: DiagnosticArray) -> None:
         for status in array.status:
-            if status.name.endswith(' ' + TOPIC):
+            if status.name.endswith(' ' + self.source):
                 self.counters = {kv.key: kv.value for kv in status.values}
 
     def image(self, encoding: str, width: int, height: int, step: int, data: bytes,
@@ -203,15 +213,70 @@ def fuzz(cases: int) -> int:
     return 0 if ok else 1
 
 
+def bombs(seconds: float) -> int:
+    # Bombs are up to a few MB: sent as a camera driver should, so that none is lost on the way.
+    use_large_frames_profile()
+    photo = cv2.imread(str(Path(__file__).resolve().parents[1] / 'rdk_classifier' / 'data'
+                           / 'samples' / 'n01440764_tench.JPEG'))
+    compressed = [
+        ('png', cv2.imencode('.png', np.zeros((20000, 20000), np.uint8))[1].tobytes(), False),
+        ('jpeg', cv2.imencode('.jpg', np.zeros((12000, 12000), np.uint8))[1].tobytes(), False),
+        ('jpeg', cv2.imencode('.jpg', photo)[1].tobytes(), True)]
+    good_raw = (bytes([100]) * (224 * 224) + bytes([128]) * (224 * 224 // 2), 224, 224, 224)
+    raw = [
+        ('mono8', 60000, 60000, 60000, bytes(1024), False),
+        ('bgr8', 2**32 - 1, 2**32 - 1, 2**32 - 1, bytes(1024), False),
+        ('nv12',) + good_raw[1:] + (good_raw[0], True)]
+    rows = []
+    for transport, payloads in (('compressed', compressed), ('raw', raw)):
+        node = start_node('threads:=1', 'image_transport:=' + transport)
+        client = Client(reliable=True, compressed=transport == 'compressed')
+        sent = bad = index = 0
+        deadline = time.monotonic() + seconds / 2
+        while time.monotonic() < deadline:
+            payload = payloads[index % len(payloads)]
+            index += 1
+            if transport == 'compressed':
+                msg = CompressedImage(format=payload[0], data=payload[1])
+                msg.header.stamp.sec = index
+            else:
+                msg = client.image(*payload[:5], stamp_ns=index * 10**9)
+            client.publisher.publish(msg)
+            sent += 1
+            bad += not payload[-1]
+            time.sleep(0.05)
+        time.sleep(2.0)  # the last results and a /diagnostics message
+        classified = len(client.drain())
+        figures = process_figures(node.pid)
+        crashed = node.poll() is not None
+        code = stop(node) if not crashed else node.returncode
+        client.close()
+        rows.append((transport, sent, bad, int(client.counters.get('dropped_bad', -1)),
+                     classified, figures['peak_rss_mb'], crashed, code))
+    print('| node | frames sent | hostile | node dropped_bad | classified | peak RSS MB | '
+          'crashed | exit code |')
+    print('|---|---|---|---|---|---|---|---|')
+    for row in rows:
+        print('| %s | %d | %d | %d | %d | %.1f | %s | %s |' % row)
+    ok = all(not crashed and code == 0 and dropped == hostile and classified > 0
+             and peak < 300 for _, _, hostile, dropped, classified, peak, crashed, code in rows)
+    print('\nevery hostile frame dropped as malformed, good ones classified, peak RSS < 300 MB, '
+          'no crash: %s' % ('PASS' if ok else 'MISS'))
+    return 0 if ok else 1
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.strip().split('\n\n')[0])
-    parser.add_argument('run', choices=('soak', 'fuzz'))
+    parser.add_argument('run', choices=('soak', 'fuzz', 'bombs'))
     parser.add_argument('--frames', type=int, default=50000)
     parser.add_argument('--rate', type=float, default=800.0, help='soak frames per second')
     parser.add_argument('--cases', type=int, default=10000)
+    parser.add_argument('--seconds', type=float, default=60.0, help='bombs: both nodes')
     args = parser.parse_args(argv)
     os.environ.setdefault('ROS_DOMAIN_ID', str(1 + os.getpid() % 100))
     os.environ.setdefault('ROS_AUTOMATIC_DISCOVERY_RANGE', 'LOCALHOST')
+    if args.run == 'bombs':
+        return bombs(args.seconds)
     return soak(args.frames, args.rate) if args.run == 'soak' else fuzz(args.cases)
 
 
