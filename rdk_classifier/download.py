@@ -17,7 +17,7 @@ Download zoo models by catalog name into the model cache (for robots with intern
 
     ros2 run rdk_classifier download RepViT_m0_9 [--onnx URL] [--dir DIR]
 
-Files arrive atomically (a temporary file in the same folder, renamed once complete and
+Files arrive atomically (files.atomic_write: renamed into place once complete and
 checked), so an interrupted or broken download never leaves a file the node would load. A .bin
 file is checked, where pyeasy_dnn is installed, by building the hobot_dnn engine on it in a
 short-lived child process: the BPU runtime keeps every model a process loads until that process
@@ -25,15 +25,14 @@ exits. Everything runs in the calling thread.
 """
 
 import argparse
-import os
 from pathlib import Path
 import subprocess
 import sys
-import tempfile
 from typing import List, Optional
 import urllib.request
 
 from rdk_classifier.catalog import default_cache_dir, find_model
+from rdk_classifier.files import atomic_write
 
 CHUNK = 1 << 16
 #: How long the child process checking a .bin file may take (loading a model takes seconds).
@@ -89,32 +88,27 @@ def _check_bin_in_child(path: Path, name: str) -> None:
 
 def download(url: str, target: Path, progress=sys.stderr) -> Path:
     """Fetch ``url`` into ``target`` atomically, showing progress; return ``target``."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(suffix=target.suffix + '.part', dir=str(target.parent))
     try:
-        with os.fdopen(fd, 'wb') as stream, urllib.request.urlopen(url, timeout=30) as response:
-            total = int(response.headers.get('Content-Length') or 0)
-            done = 0
-            while True:
-                chunk = response.read(CHUNK)
-                if not chunk:
-                    break
-                stream.write(chunk)
-                done += len(chunk)
-                if total:
-                    progress.write('\r%s %5.1f%% of %.1f MB'
-                                   % (target.name, 100.0 * done / total, total / 1e6))
-            progress.write('\n')
-            if total and done != total:
-                raise DownloadError('%s: got %d of %d bytes' % (url, done, total))
-        check_model_file(Path(temporary), target.name)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, target)
+        with atomic_write(target) as temporary:
+            with open(temporary, 'wb') as stream, \
+                    urllib.request.urlopen(url, timeout=30) as response:
+                total = int(response.headers.get('Content-Length') or 0)
+                done = 0
+                while True:
+                    chunk = response.read(CHUNK)
+                    if not chunk:
+                        break
+                    stream.write(chunk)
+                    done += len(chunk)
+                    if total:
+                        progress.write('\r%s %5.1f%% of %.1f MB'
+                                       % (target.name, 100.0 * done / total, total / 1e6))
+                progress.write('\n')
+                if total and done != total:
+                    raise DownloadError('%s: got %d of %d bytes' % (url, done, total))
+            check_model_file(temporary, target.name)
     except (OSError, ValueError) as exc:
         raise DownloadError('%s: %s' % (url, exc)) from exc
-    finally:
-        if os.path.exists(temporary):
-            os.remove(temporary)
     return target
 
 
