@@ -63,11 +63,18 @@ def encode(bgr: np.ndarray, encoding: str) -> tuple:
     raise ValueError('camera_sim encodes bgr8, rgb8, mono8 and nv12, not %r' % encoding)
 
 
+def _read_photo(path: Path, width: int, height: int) -> np.ndarray:
+    """Return a photo as BGR resized to the frame size; raise ValueError if it is unreadable."""
+    bgr = cv2.imread(str(path), cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION)
+    if bgr is None:
+        raise ValueError('camera_sim: OpenCV cannot read %s' % path)
+    return cv2.resize(bgr, (width, height), interpolation=cv2.INTER_AREA)
+
+
 def frames(width: int, height: int, encoding: str, images: Optional[str]) -> Iterator[tuple]:
     """Yield (data, step) forever, cycling through photos or gray levels."""
     paths: List[Path] = sorted(Path(images).glob('*.JPEG'))[:32] if images else []
-    pictures = [cv2.resize(cv2.imread(str(p), cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION),
-                           (width, height), interpolation=cv2.INTER_AREA) for p in paths]
+    pictures = [_read_photo(path, width, height) for path in paths]
     if not pictures:
         pictures = [np.full((height, width, 3), gray, np.uint8) for gray in range(16, 240, 28)]
     encoded = [encode(picture, encoding) for picture in pictures]

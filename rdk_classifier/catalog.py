@@ -156,9 +156,9 @@ def resolve_model(model: str, engine: str = 'auto',
 
 def _automatic_engine(info: ModelInfo) -> str:
     """Return the first engine by auto_rank that can run here and has a file of ``info``."""
-    ranked = sorted((k for k in ENGINES.values()
-                     if k.auto_rank is not None and k.catalog_file(info)),
-                    key=lambda k: k.auto_rank)
+    candidates = [(k.auto_rank, k) for k in ENGINES.values()
+                  if k.auto_rank is not None and k.catalog_file(info)]
+    ranked = [kind for _, kind in sorted(candidates, key=lambda candidate: candidate[0])]
     if not ranked:
         raise ConfigError('model %s has no model file for any engine in %s'
                           % (info.name, package_config_path('models.yaml')))

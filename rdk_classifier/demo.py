@@ -89,6 +89,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     try:
         for index, path in enumerate(photos):
             bgr = cv2.imread(str(path), cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION)
+            if bgr is None:
+                print('demo: OpenCV cannot read %s' % path, file=sys.stderr)
+                return 1
             msg = Image(height=bgr.shape[0], width=bgr.shape[1], encoding='bgr8',
                         step=bgr.shape[1] * 3, data=bgr.tobytes())
             msg.header.frame_id = 'demo_camera'

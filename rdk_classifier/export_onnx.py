@@ -32,7 +32,7 @@ import argparse
 import io
 from pathlib import Path
 import sys
-from typing import Dict, List, Optional
+from typing import cast, Dict, List, Optional
 
 import numpy as np
 
@@ -113,7 +113,9 @@ def export(model, info: ModelInfo, output: Path, metadata: Dict[str, str]) -> Di
     with torch.no_grad():
         expected = model(dummy).numpy()
         buffer = io.BytesIO()
-        torch.onnx.export(model, dummy, buffer, input_names=['data'],
+        # torch annotates f as a path only, but the TorchScript exporter (dynamo=False) writes to
+        # a file-like object too (torch/onnx/_internal/torchscript_exporter/utils.py).
+        torch.onnx.export(model, (dummy,), cast(str, buffer), input_names=['data'],
                           output_names=['output'], opset_version=OPSET, dynamo=False)
     return save(onnx.load_from_string(buffer.getvalue()), output, metadata, dummy.numpy(),
                 expected)

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import math
 import pickle
 import struct
-from typing import BinaryIO, Dict, List, Tuple
+from typing import BinaryIO, Dict, List, Optional, Tuple
 
 import numpy as np
 
@@ -57,7 +57,7 @@ class WeightsError(ValueError):
 @dataclass
 class _Storage:
     dtype: np.dtype
-    data: np.ndarray = None
+    data: Optional[np.ndarray] = None  # read after the pickle, in read_legacy_state_dict
 
 
 @dataclass
@@ -70,9 +70,11 @@ class _TensorRef:
     stride: Tuple[int, ...]
 
     def array(self) -> np.ndarray:
-        item = self.storage.data.itemsize
+        data = self.storage.data
+        if data is None:
+            raise WeightsError('a tensor has no storage bytes in the weights file')
         return np.lib.stride_tricks.as_strided(
-            self.storage.data[self.offset:], self.shape, [s * item for s in self.stride]).copy()
+            data[self.offset:], self.shape, [s * data.itemsize for s in self.stride]).copy()
 
 
 def _rebuild_tensor_v2(storage, offset, shape, stride, requires_grad, hooks, metadata=None):
@@ -117,9 +119,10 @@ def read_legacy_state_dict(path: str) -> Dict[str, np.ndarray]:
             storage = storages[key]
             count, = struct.unpack('<q', file.read(8))
             size = count * storage.dtype.itemsize
-            storage.data = np.frombuffer(file.read(size), storage.dtype, count)
-            if storage.data.nbytes != size:
+            data = file.read(size)
+            if len(data) != size:
                 raise WeightsError('%s is truncated' % path)
+            storage.data = np.frombuffer(data, storage.dtype, count)
     return {name: tensor.array() for name, tensor in state.items()}
 
 
@@ -137,8 +140,8 @@ class _GraphBuilder:
         self._helper, self._numpy_helper = helper, numpy_helper
         self._weights = weights
         self.nodes: List = []
-        self.initializers: List = [numpy_helper.from_array(np.float32(0), 'relu6_min'),
-                                   numpy_helper.from_array(np.float32(6), 'relu6_max')]
+        self.initializers: List = [numpy_helper.from_array(np.array(0, np.float32), 'relu6_min'),
+                                   numpy_helper.from_array(np.array(6, np.float32), 'relu6_max')]
 
     def _constant(self, name: str, value: np.ndarray) -> str:
         self.initializers.append(self._numpy_helper.from_array(value.astype(np.float32), name))
