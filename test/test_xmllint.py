@@ -16,8 +16,9 @@
 
 import os
 from pathlib import Path
-from typing import List
+from typing import List, Optional
 from xml.dom import minidom
+from xml.etree import ElementTree
 from xml.parsers.expat import ExpatError
 
 import pytest
@@ -78,7 +79,7 @@ def test_package_manifests():
     problems = []
     for path in manifests:
         name = str(path.relative_to(PACKAGE_ROOT))
-        warnings: List[str] = []
+        warnings = []
         try:
             manifest = package.parse_package(str(path), warnings=warnings)
         except package.InvalidPackage as exc:
@@ -93,8 +94,9 @@ def test_package_manifests():
     assert not problems, 'Invalid manifests:\n' + '\n'.join(problems)
 
 
-def _schemas(path: Path) -> List[str]:
+def _schemas(path: Path) -> List[Optional[str]]:
     """Return the href of each xml-model processing instruction before the root element."""
-    return [minidom.parseString('<model %s/>' % node.data).documentElement.getAttribute('href')
+    # The instruction's data is written as attributes: read them as those of an element.
+    return [ElementTree.fromstring('<model %s/>' % node.data).get('href')
             for node in minidom.parse(str(path)).childNodes
             if node.nodeType == node.PROCESSING_INSTRUCTION_NODE and node.target == 'xml-model']
