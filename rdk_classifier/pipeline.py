@@ -22,48 +22,80 @@ latest-frame slot and returns: a frame that nobody has taken yet is replaced by 
 counted as ``dropped_busy``, so a slow model never queues stale frames. Cameras with a waiting
 frame are served round robin (least recently served first), so drops are shared fairly.
 
-Each of the ``threads`` lanes is a Python thread that owns one worker process. A lane takes a
-frame, converts it to NV12 straight into one of its worker's two shared-memory input buffers and
-queues it at the worker; while the worker runs it, the lane prepares the next frame in the other
-buffer (when no idle lane could start it sooner), then turns the logits into top-k softmax scores
-and calls ``on_result`` from the lane thread. Results of one
-camera are delivered in frame order: a result that finishes after a newer frame of the same
-camera was delivered is dropped and counted as ``dropped_stale``.
+Each of the ``threads`` lanes is a Python thread that owns one worker process
+(rdk_classifier.worker). A lane takes a frame, converts it to NV12 straight into one of its
+worker's two shared-memory input buffers and sends the worker a request for it; while the worker
+runs it, the lane prepares the next frame in the other buffer (when no idle lane could start it
+sooner), then turns the logits into top-k softmax scores and calls ``on_result`` from the lane
+thread. Results of one camera are delivered in frame order: a result that finishes after a newer
+frame of the same camera was delivered is dropped and counted as ``dropped_stale``.
 
 Why processes: pyeasy_dnn holds the GIL for the whole forward and a loaded model must not be
 shared between threads, so only processes overlap inference on the board (the zoo's multi-thread
 figures). Every engine runs the same way, which also lets a hung forward be killed: a worker that
-exceeds ``infer_timeout`` or dies is killed and restarted, and its frame counted as
-``dropped_engine``; stopping abandons forwards in progress rather than wait for a hung one.
-Workers are started with 'spawn' (forking a process that runs DDS threads is unsafe) and die
-with the node (PR_SET_PDEATHSIG).
+exceeds ``infer_timeout_s``, dies or breaks the protocol is replaced, and every frame it held is
+counted as ``dropped_engine``; a lane also replaces a worker that died while idle. When a
+replacement cannot load its model the lane tries again after 0.5 s, doubling up to 30 s, and
+drops the frames it takes meanwhile as ``dropped_engine`` with the reason. Workers are
+started with 'spawn' (forking a process that runs DDS threads is unsafe) from one spawner thread
+that lives as long as the pipeline, and die with the node (PR_SET_PDEATHSIG).
+
+Pairing frames with replies
+---------------------------
+A frame taken from its slot becomes an in-flight record of its lane (:class:`_InFlight`) before
+anything else happens to it. The request sent to the worker carries the record's id and the
+worker's reply echoes it; a reply is only ever matched against the lane's oldest record, and a
+mismatch is a worker failure. Records leave a lane only through ``_Lane._retire`` (counted as
+one drop) or ``_Lane._deliver`` (published, or dropped as stale); a worker failure retires every
+record the lane holds, since the replacement process never saw them.
+
+Invariants (tested in test/test_pipeline_invariants.py and test/test_fault_invariants.py)
+----------------------------------------------------------------------------------------------
+- Every published result has the class of the frame whose token it carries, on that frame's
+  camera.
+- Every received frame is published or counted in exactly one drop counter: once the pipeline
+  is idle or stopped, ``received == published + dropped_*`` for every camera. Frames waiting or
+  in flight when it stops are ``dropped_stopped``; frames submitted while it is stopped too.
+- ``worker_restarts`` counts every replacement process started (including ones that then fail
+  to load).
+- :meth:`InferencePipeline.stop` returns within about a second at any moment, also during a
+  model (re)load or a hung forward: every wait polls the stop flag, and workers get one shared
+  second to exit before they are killed. No worker process or shared memory outlives it.
+- A stopped pipeline can be started again; counters carry on.
 """
 
 from collections import deque
-import ctypes
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+import itertools
+import logging
 import multiprocessing
-from multiprocessing import shared_memory
-from multiprocessing.connection import Connection
-import signal
-import sys
 import threading
 import time
 from typing import Any, Callable, Deque, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from rdk_classifier.engines import create_engine, EngineError, EngineSpec
+from rdk_classifier.engines import EngineError, EngineSpec
 from rdk_classifier.frames import FrameError, NV12Converter
 from rdk_classifier.postprocess import softmax, top_k
 from rdk_classifier.stats import CameraStats
+from rdk_classifier.worker import (ModelShape, PipelineStopping, Reply, Request, Worker,
+                                   WorkerFailure)
 
-#: How long a worker may take to load its model before start-up fails.
-LOAD_TIMEOUT_S = 120.0
-#: How often a lane waiting for a result checks whether the pipeline is stopping.
-STOP_POLL_S = 0.05
-_PR_SET_PDEATHSIG = 1
-_SIGKILL = 9
+__all__ = ['Frame', 'InferencePipeline', 'ModelShape', 'Result']
+
+#: How often an idle lane checks that its worker process is still alive.
+HEALTH_CHECK_S = 0.5
+#: After a replacement fails to load, the next try waits this long, doubling up to the maximum.
+RETRY_FIRST_S = 0.5
+RETRY_MAX_S = 30.0
+#: How long stop() lets idle workers close their engines, all together, before killing them.
+WORKER_EXIT_S = 1.0
+#: Drops reported through on_drop (the others are flow control: only counted).
+REPORTED_DROPS = ('dropped_bad', 'dropped_engine')
+
+_LOG = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -99,201 +131,6 @@ class Result:
     nv12: Optional[np.ndarray] = None  # a copy of the model input, when capture_input is set
 
 
-@dataclass(frozen=True)
-class ModelShape:
-    """What a loaded engine reports about its model."""
-
-    input_height: int
-    input_width: int
-    num_classes: int
-
-
-class WorkerFailure(Exception):
-    """The worker timed out or died; it has been restarted."""
-
-
-class PipelineStopping(Exception):
-    """The pipeline is stopping: the result being waited for is abandoned."""
-
-
-def _worker_main(spec: EngineSpec, conn: Connection) -> None:
-    """Entry point of a worker process: load the engine, then serve infer requests."""
-    # The node decides when workers stop: Ctrl-C in a terminal reaches the whole process group.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if sys.platform.startswith('linux'):
-        # Die with the node even if it is killed without a chance to stop us.
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, _SIGKILL)
-    try:
-        engine = create_engine(spec)
-    except Exception as exc:  # noqa: B902 - every load failure must reach the node as one line
-        conn.send(('error', str(exc)))
-        return
-    conn.send(('ready', ModelShape(engine.input_height, engine.input_width, engine.num_classes)))
-    shm = None
-    inputs = []
-    try:
-        name = conn.recv()
-        shm = shared_memory.SharedMemory(name=name)
-        inputs = _input_views(shm, engine.input_height * engine.input_width * 3 // 2)
-        while True:
-            index = conn.recv()
-            if index is None:
-                break
-            start = time.perf_counter()
-            try:
-                logits = engine.infer(inputs[index])
-            except Exception as exc:  # noqa: B902 - report engine faults, keep serving
-                conn.send(('error', '%s: %s' % (type(exc).__name__, exc)))
-                continue
-            conn.send(('ok', logits, time.perf_counter() - start))
-    except EOFError:
-        pass  # the node closed the pipe
-    finally:
-        del inputs
-        if shm is not None:
-            shm.close()
-        engine.close()
-
-
-def _input_views(shm: shared_memory.SharedMemory, nbytes: int) -> List[np.ndarray]:
-    """Return the two NV12 input buffers in a worker's shared memory."""
-    return [np.ndarray((nbytes,), np.uint8, shm.buf, offset=i * nbytes) for i in range(2)]
-
-
-class Worker:
-    """
-    One worker process and the shared memory that carries its input frames.
-
-    There are two input buffers, so the lane can convert the next frame while the worker runs
-    the engine on the current one.
-    """
-
-    def __init__(self, spec: EngineSpec, context: Any) -> None:
-        self._spec = spec
-        self._context = context
-        self._process = None
-        self._conn: Optional[Connection] = None
-        self._shm: Optional[shared_memory.SharedMemory] = None
-        self.shape: Optional[ModelShape] = None
-        self.inputs: List[np.ndarray] = []
-        self.restarts = 0
-        self._in_flight = 0  # frames submitted and not yet collected
-
-    def start(self) -> ModelShape:
-        """Start the process and wait until its model is loaded; EngineError if it cannot."""
-        parent, child = self._context.Pipe()
-        self._process = self._context.Process(
-            target=_worker_main, args=(self._spec, child), name='rdk_classifier_worker',
-            daemon=True)
-        self._process.start()
-        child.close()
-        self._conn = parent
-        if not parent.poll(LOAD_TIMEOUT_S):
-            self.kill()
-            raise EngineError('the %s engine did not load %s within %.0f s'
-                              % (self._spec.kind, self._spec.model_path or 'its model',
-                                 LOAD_TIMEOUT_S))
-        try:
-            kind, payload = parent.recv()
-        except EOFError:
-            self.kill()
-            raise EngineError('the %s worker process exited while loading %s'
-                              % (self._spec.kind, self._spec.model_path or 'its model'))
-        if kind != 'ready':
-            self.kill()
-            raise EngineError(payload)
-        self.shape = payload
-        if self._shm is None:
-            nbytes = payload.input_height * payload.input_width * 3 // 2
-            self._shm = shared_memory.SharedMemory(create=True, size=2 * nbytes)
-            self.inputs = _input_views(self._shm, nbytes)
-        parent.send(self._shm.name)
-        return payload
-
-    def submit(self, index: int) -> None:
-        """
-        Start the engine on the frame in ``self.inputs[index]``; :meth:`collect` returns it.
-
-        Raises EngineError when no worker can be started and WorkerFailure when the worker
-        had died (it is restarted before this returns).
-        """
-        if self._process is None:
-            self.start()  # an earlier restart failed to load the model: try again
-        try:
-            self._conn.send(index)
-            self._in_flight += 1
-        except OSError as exc:
-            failure = WorkerFailure('worker process died (exit code %s); restarted'
-                                    % self._process.exitcode)
-            self.restart()
-            raise failure from exc
-
-    def collect(self, timeout: Optional[float],
-                stopping: threading.Event) -> Tuple[np.ndarray, float]:
-        """
-        Return (logits, seconds) of the submitted frame.
-
-        Raises EngineError when the engine raised (the worker keeps running), WorkerFailure
-        when the worker timed out or died (it is restarted before this returns) and
-        PipelineStopping as soon as ``stopping`` is set (a hung forward must not delay exit).
-        """
-        deadline = None if timeout is None else time.monotonic() + timeout
-        try:
-            while not self._conn.poll(STOP_POLL_S):
-                if stopping.is_set():
-                    raise PipelineStopping()
-                if deadline is not None and time.monotonic() >= deadline:
-                    raise WorkerFailure('inference took longer than %.0f ms; worker restarted'
-                                        % (timeout * 1e3))
-            kind, *payload = self._conn.recv()
-            self._in_flight -= 1
-        except (EOFError, OSError) as exc:
-            failure = WorkerFailure('worker process died (exit code %s); restarted'
-                                    % self._process.exitcode)
-            failure.__cause__ = exc
-        except WorkerFailure as exc:
-            failure = exc
-        else:
-            if kind == 'error':
-                raise EngineError(payload[0])
-            return payload[0], payload[1]
-        self.restart()
-        raise failure
-
-    def restart(self) -> None:
-        """Replace the process, keeping the input buffer."""
-        self.kill()
-        self.restarts += 1
-        self.start()
-
-    def kill(self) -> None:
-        """Stop the process at once (a hung forward cannot be asked to stop)."""
-        self._in_flight = 0
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
-        if self._process is not None:
-            self._process.kill()
-            self._process.join()
-            self._process = None
-
-    def stop(self, timeout: float = 1.0) -> None:
-        """Ask an idle process to exit (kill a busy one), then free the input buffer."""
-        # A forward still in flight was abandoned by its lane: waiting would only delay exit.
-        if self._conn is not None and self._process is not None and not self._in_flight:
-            try:
-                self._conn.send(None)
-            except OSError:
-                pass
-            self._process.join(timeout)
-        self.kill()
-        if self._shm is not None:
-            self.inputs = []
-            self._shm.close()
-            self._shm.unlink()
-            self._shm = None
-
-
 class _CameraSlot:
     """The newest untaken frame of one camera and its delivery order."""
 
@@ -306,6 +143,26 @@ class _CameraSlot:
         self.last_delivered_seq = -1
         self.deliver_lock = threading.Lock()
         self.stats = CameraStats()
+
+
+@dataclass(frozen=True)
+class _Taken:
+    """A frame taken from its camera's slot, with its place in the camera's frame order."""
+
+    slot: _CameraSlot
+    frame: Frame
+    seq: int
+
+
+@dataclass
+class _InFlight:
+    """A frame held by a lane, from the moment it is taken until it is retired."""
+
+    taken: _Taken
+    request_id: int  # sent with the request; the worker's reply must echo it
+    buffer: int  # the worker input buffer the frame is converted into
+    convert_s: float = 0.0
+    answered: bool = False  # the reply arrived: the buffer is free again
 
 
 class InferencePipeline:
@@ -321,13 +178,14 @@ class InferencePipeline:
         Create the pipeline; nothing runs before :meth:`start`.
 
         ``on_result(result)`` and ``on_drop(camera, reason, message)`` are called from lane
-        threads. ``top_k_count``, ``score_threshold``, ``infer_timeout_s`` and
-        ``capture_input`` may be changed at any time.
+        threads; on_drop reports frames dropped as malformed or by the engine. ``top_k_count``,
+        ``score_threshold``, ``infer_timeout_s`` and ``capture_input`` may be changed at any
+        time.
         """
         if threads < 1:
             raise ValueError('threads must be >= 1, got %d' % threads)
         self._spec = spec
-        self._threads = threads
+        self.threads = threads
         self._on_result = on_result
         self._on_drop = on_drop
         self._resize_mode = resize_mode
@@ -341,7 +199,10 @@ class InferencePipeline:
         self._stopping = threading.Event()
         self._idle_lanes = 0
         self._workers: List[Worker] = []
-        self._lanes: List[threading.Thread] = []
+        self._lanes: List[_Lane] = []
+        self._spawner: Optional[ThreadPoolExecutor] = None
+        self._restarts = 0
+        self._restarts_lock = threading.Lock()
         self.shape: Optional[ModelShape] = None
 
     def stats(self, camera: str) -> CameraStats:
@@ -350,36 +211,69 @@ class InferencePipeline:
 
     @property
     def worker_restarts(self) -> int:
-        """How many worker processes were restarted after a timeout or a crash."""
-        return sum(worker.restarts for worker in self._workers)
+        """How many replacement worker processes were started after failures."""
+        return self._restarts
+
+    @property
+    def in_flight(self) -> int:
+        """How many frames the lanes hold (taken and not yet published or dropped)."""
+        return sum(len(lane.records) for lane in self._lanes)
+
+    @property
+    def ready_workers(self) -> int:
+        """How many workers have their model loaded (the others are being replaced)."""
+        return sum(worker.loaded for worker in self._workers)
+
+    @property
+    def worker_pids(self) -> List[int]:
+        """Process ids of the current worker processes."""
+        pids = [worker.pid for worker in self._workers]
+        return [pid for pid in pids if pid is not None]
 
     def start(self) -> ModelShape:
         """
-        Start the workers (loading the model in each) and the lanes.
+        Start the workers (loading the model in each, all at once) and the lanes.
 
         Raises EngineError with the engine's one-line reason when the model cannot be loaded.
+        A stopped pipeline can be started again.
         """
+        if self._workers:
+            raise RuntimeError('the pipeline is already running')
+        self._stopping.clear()
+        self._spawner = ThreadPoolExecutor(1, thread_name_prefix='rdk_classifier_spawner')
         context = multiprocessing.get_context('spawn')
         try:
-            for _ in range(self._threads):
-                worker = Worker(self._spec, context)
-                self._workers.append(worker)
-                self.shape = worker.start()
-        except Exception:
+            self._workers = [Worker(self._spec, context, self._spawn)
+                             for _ in range(self.threads)]
+            for worker in self._workers:
+                worker.launch()
+            for worker in self._workers:
+                shape = worker.wait_loaded(self._stopping)
+            # Built here, so a geometry that cannot work fails start() instead of a lane.
+            converters = [NV12Converter(shape.input_width, shape.input_height,
+                                        self._resize_mode, self._crop_pct)
+                          for _ in self._workers]
+        except PipelineStopping:
+            self.stop()
+            raise EngineError('the pipeline was stopped while the model was loading') from None
+        except BaseException:
             self.stop()
             raise
-        for index, worker in enumerate(self._workers):
-            lane = threading.Thread(target=self._run_lane, args=(worker,),
-                                    name='rdk_classifier_lane_%d' % index, daemon=True)
-            self._lanes.append(lane)
-            lane.start()
-        return self.shape
+        self.shape = shape
+        self._lanes = [_Lane(self, worker, converter, index) for index, (worker, converter)
+                       in enumerate(zip(self._workers, converters))]
+        for lane in self._lanes:
+            lane.thread.start()
+        return shape
 
     def submit(self, frame: Frame) -> None:
         """Offer a frame; returns at once (see the module docstring)."""
         slot = self._slots[frame.camera]
-        slot.stats.count('received')
         with self._ready:
+            slot.stats.count('received')
+            if self._stopping.is_set():
+                slot.stats.count('dropped_stopped')
+                return
             if slot.pending is not None:
                 slot.stats.count('dropped_busy')
             else:
@@ -397,21 +291,45 @@ class InferencePipeline:
             self._stopping.set()
             self._ready.notify_all()
         for lane in self._lanes:
-            lane.join()
-        self._lanes.clear()
+            lane.thread.join()
+        self._lanes = []
+        with self._ready:
+            for slot in self._slots.values():
+                if slot.pending is not None:
+                    slot.pending = None
+                    slot.stats.count('dropped_stopped')
+        deadline = time.monotonic() + WORKER_EXIT_S
         for worker in self._workers:
-            worker.stop()
-        self._workers.clear()
+            worker.request_exit()
+        for worker in self._workers:
+            worker.close(deadline)
+        self._workers = []
+        if self._spawner is not None:
+            self._spawner.shutdown()
+            self._spawner = None
 
-    def _take(self, block: bool = True) -> Optional[Tuple[_CameraSlot, Frame, int]]:
+    # Lane services -------------------------------------------------------------------------
+
+    def _spawn(self, process: Any) -> None:
+        """Start a worker process on the spawner thread (see rdk_classifier.worker)."""
+        self._spawner.submit(process.start).result()
+
+    def _count_restart(self) -> None:
+        with self._restarts_lock:
+            self._restarts += 1
+
+    def _take(self, block: bool) -> Optional[_Taken]:
         """
-        Take the longest-waiting frame; None when stopping.
+        Take the longest-waiting frame; PipelineStopping when stopping.
 
-        Without ``block`` (a busy lane prefetching), return None at once when no frame waits
-        or when an idle lane could start it right away.
+        Blocking, return None after HEALTH_CHECK_S without a frame (the lane checks its
+        worker). Without ``block`` (a busy lane prefetching), return None at once when no frame
+        waits or when an idle lane could start it right away.
         """
         with self._ready:
-            while not self._stopping.is_set():
+            while True:
+                if self._stopping.is_set():
+                    raise PipelineStopping()
                 if not block and self._idle_lanes:
                     return None
                 waiting = [s for s in self._slots.values() if s.pending is not None]
@@ -419,116 +337,174 @@ class InferencePipeline:
                     # Round robin: the camera served least recently goes first.
                     slot = min(waiting, key=lambda s: (s.last_taken, s.pending_since))
                     slot.last_taken = time.monotonic()
-                    frame, seq = slot.pending, slot.pending_seq
+                    taken = _Taken(slot, slot.pending, slot.pending_seq)
                     slot.pending = None
-                    return slot, frame, seq
+                    return taken
                 if not block:
                     return None
                 self._idle_lanes += 1
-                self._ready.wait()
-                self._idle_lanes -= 1
-        return None
-
-    def _run_lane(self, worker: Worker) -> None:
-        """
-        Feed one worker until the pipeline stops.
-
-        The next frame is converted and queued at the worker before a result is post-processed
-        and delivered, so the worker does not wait for the lane. With a single worker the lane
-        also keeps a second frame queued (the other input buffer) while the worker runs; with
-        several workers it does not, since frames queued behind one worker would finish after
-        newer frames that another worker started, and be dropped as stale.
-        """
-        converter = NV12Converter(worker.shape.input_width, worker.shape.input_height,
-                                  self._resize_mode, self._crop_pct)
-        depth = 2 if self._threads == 1 else 1
-        queued: Deque[tuple] = deque()  # (taken, convert seconds, input buffer index)
-        while True:
-            try:
-                if len(queued) < depth:
-                    taken = self._take(block=not queued)
-                    if taken is None and not queued:
-                        return  # stopping
-                    if taken is not None:
-                        self._queue(worker, converter, taken, queued)
-                        continue  # there may be room and a frame for the other buffer
-                (slot, frame, seq), convert_s, index = queued.popleft()
                 try:
-                    outcome = worker.collect(self.infer_timeout_s, self._stopping)
-                except (EngineError, WorkerFailure) as exc:
-                    outcome = exc
-                except PipelineStopping:
-                    return
-                if isinstance(outcome, WorkerFailure):
-                    while queued:  # the restarted worker never saw them
-                        (lost_slot, lost_frame, _), _, _ = queued.popleft()
-                        lost_slot.stats.count('dropped_engine')
-                        self._on_drop(lost_frame.camera, 'dropped_engine', str(outcome))
-                captured = worker.inputs[index].copy() if self.capture_input else None
-                if len(queued) < depth:
-                    taken = self._take(block=False)
-                    if taken is not None:
-                        self._queue(worker, converter, taken, queued)
-                self._deliver(slot, frame, seq, convert_s, outcome, captured)
-            except Exception as exc:  # noqa: B902 - a lane must survive anything one frame does
-                self._on_drop('', 'dropped_engine', 'unexpected error in a lane: %r' % exc)
+                    notified = self._ready.wait(HEALTH_CHECK_S)
+                finally:
+                    self._idle_lanes -= 1
+                if not notified:
+                    return None
 
-    def _queue(self, worker: Worker, converter: NV12Converter,
-               taken: Tuple[_CameraSlot, Frame, int], queued: Deque[tuple]) -> None:
-        """Convert a frame into the free input buffer and queue it at the worker."""
-        free = 1 - queued[-1][2] if queued else 0
-        prepared = self._prepare(worker, converter, taken, free)
-        if prepared is not None and self._submit(worker, prepared):
-            queued.append(prepared)
+    def _drop(self, taken: _Taken, counter: str, message: str) -> None:
+        """Count a frame that will not be published (called once per frame)."""
+        taken.slot.stats.count(counter)
+        if counter in REPORTED_DROPS:
+            self._on_drop(taken.frame.camera, counter, message)
 
-    def _prepare(self, worker: Worker, converter: NV12Converter,
-                 taken: Tuple[_CameraSlot, Frame, int], index: int) -> Optional[tuple]:
-        """Convert a frame into input buffer ``index``; None if the frame was malformed."""
-        slot, frame, _ = taken
+    def _publish(self, record: _InFlight, reply: Reply,
+                 captured: Optional[np.ndarray]) -> None:
+        """Post-process one answered frame and hand it over, unless newer results went out."""
+        taken = record.taken
+        stats = taken.slot.stats
         start = time.perf_counter()
-        try:
-            if frame.compressed:
-                converter.from_compressed(frame.data, frame.encoding, out=worker.inputs[index])
-            else:
-                converter.from_raw(frame.data, frame.width, frame.height, frame.step,
-                                   frame.encoding, out=worker.inputs[index])
-        except FrameError as exc:
-            slot.stats.count('dropped_bad')
-            self._on_drop(frame.camera, 'dropped_bad', str(exc))
-            return None
-        return taken, time.perf_counter() - start, index
-
-    def _submit(self, worker: Worker, prepared: tuple) -> bool:
-        """Queue a converted frame at the worker; False if it was dropped."""
-        (slot, frame, _), _, index = prepared
-        try:
-            worker.submit(index)
-        except (EngineError, WorkerFailure) as exc:
-            slot.stats.count('dropped_engine')
-            self._on_drop(frame.camera, 'dropped_engine', str(exc))
-            return False
-        return True
-
-    def _deliver(self, slot: _CameraSlot, frame: Frame, seq: int, convert_s: float,
-                 outcome, captured: Optional[np.ndarray]) -> None:
-        """Post-process one finished frame and hand it over, unless newer results went out."""
-        stats = slot.stats
-        if isinstance(outcome, Exception):
-            stats.count('dropped_engine')
-            self._on_drop(frame.camera, 'dropped_engine', str(outcome))
-            return
-        logits, infer_s = outcome
-        start = time.perf_counter()
-        top = top_k(softmax(logits), self.top_k_count, self.score_threshold)
+        top = top_k(softmax(reply.logits), self.top_k_count, self.score_threshold)
         post_s = time.perf_counter() - start
-        stats.time('convert', convert_s)
-        stats.time('infer', infer_s)
+        stats.time('convert', record.convert_s)
+        stats.time('infer', reply.infer_s)
         stats.time('post', post_s)
-        result = Result(frame.camera, frame.token, top, convert_s, infer_s, post_s, captured)
-        with slot.deliver_lock:
-            if seq < slot.last_delivered_seq:
+        result = Result(taken.frame.camera, taken.frame.token, top, record.convert_s,
+                        reply.infer_s, post_s, captured)
+        with taken.slot.deliver_lock:
+            if taken.seq < taken.slot.last_delivered_seq:
                 stats.count('dropped_stale')
                 return
-            slot.last_delivered_seq = seq
+            taken.slot.last_delivered_seq = taken.seq
+            stats.count('published')
             self._on_result(result)
-        stats.count('published')
+
+
+class _Lane:
+    """One lane thread, its worker and the frames it holds (see the module docstring)."""
+
+    def __init__(self, pipeline: InferencePipeline, worker: Worker, converter: NV12Converter,
+                 index: int) -> None:
+        self._pipeline = pipeline
+        self._worker = worker
+        self._converter = converter
+        # With one worker a second frame waits in its pipe, so it never idles between frames;
+        # with several, a frame queued behind one worker would finish after newer frames that
+        # another worker started, and be dropped as stale.
+        self._depth = 2 if pipeline.threads == 1 else 1
+        self.records: Deque[_InFlight] = deque()
+        self._request_ids = itertools.count()
+        self._down_reason = ''  # why the last replacement failed to load
+        self._retry_delay = 0.0
+        self._retry_at = 0.0
+        self.thread = threading.Thread(target=self._run, name='rdk_classifier_lane_%d' % index,
+                                       daemon=True)
+
+    def _run(self) -> None:
+        """Feed the worker until the pipeline stops; replace it whenever it fails."""
+        try:
+            while True:
+                try:
+                    self._step()
+                except WorkerFailure as exc:
+                    self._replace_worker(str(exc))
+                except PipelineStopping:
+                    raise
+                except Exception as exc:  # noqa: B902 - nothing held can be trusted any more
+                    _LOG.exception('unexpected error in %s', self.thread.name)
+                    self._replace_worker('unexpected error in %s: %r' % (self.thread.name, exc))
+        except PipelineStopping:
+            pass
+        finally:
+            while self.records:
+                self._retire(self.records[0], 'dropped_stopped', 'the pipeline stopped')
+
+    def _step(self) -> None:
+        """Take a frame or finish the oldest one; check the worker when idle."""
+        exit_code = self._worker.exit_code
+        if exit_code is not None and not self.records:
+            raise WorkerFailure('worker process died while idle (exit code %s)' % exit_code)
+        if not self._worker.loaded and time.monotonic() >= self._retry_at:
+            self._restart_worker()
+        if len(self.records) < self._depth:
+            taken = self._pipeline._take(block=not self.records)
+            if taken is not None:
+                self._start(taken)
+                return
+            if not self.records:
+                return  # woke up to check the worker
+        self._finish_oldest()
+
+    def _start(self, taken: _Taken) -> None:
+        """Hold a taken frame, convert it into a free input buffer and send it to the worker."""
+        busy = {record.buffer for record in self.records if not record.answered}
+        record = _InFlight(taken, next(self._request_ids), 1 if 0 in busy else 0)
+        self.records.append(record)
+        if not self._worker.loaded:
+            self._retire(record, 'dropped_engine', 'no worker: the replacement did not load '
+                         '(%s); next try in %.1f s' % (self._down_reason,
+                                                       self._retry_at - time.monotonic()))
+            return
+        frame = taken.frame
+        out = self._worker.inputs[record.buffer]
+        started = time.perf_counter()
+        try:
+            if frame.compressed:
+                self._converter.from_compressed(frame.data, frame.encoding, out=out)
+            else:
+                self._converter.from_raw(frame.data, frame.width, frame.height, frame.step,
+                                         frame.encoding, out=out)
+        except FrameError as exc:
+            self._retire(record, 'dropped_bad', str(exc))
+            return
+        record.convert_s = time.perf_counter() - started
+        self._worker.send(Request(record.request_id, record.buffer))
+
+    def _finish_oldest(self) -> None:
+        """Wait for the reply to the oldest frame; queue the next frame, then deliver."""
+        record = self.records[0]
+        reply = self._worker.receive(self._pipeline.infer_timeout_s, self._pipeline._stopping)
+        if reply.request_id != record.request_id:
+            raise WorkerFailure('worker answered request %d, expected %d'
+                                % (reply.request_id, record.request_id))
+        record.answered = True
+        captured = (self._worker.inputs[record.buffer].copy()
+                    if self._pipeline.capture_input else None)
+        try:
+            # Keep the worker busy: the next frame goes out before this one is post-processed.
+            if len(self.records) <= self._depth:
+                taken = self._pipeline._take(block=False)
+                if taken is not None:
+                    self._start(taken)
+        finally:
+            self._deliver(record, reply, captured)
+
+    def _deliver(self, record: _InFlight, reply: Reply, captured: Optional[np.ndarray]) -> None:
+        """Retire an answered frame: publish its result, or drop it if the engine failed."""
+        if reply.error:
+            self._retire(record, 'dropped_engine', reply.error)
+            return
+        self.records.remove(record)
+        self._pipeline._publish(record, reply, captured)
+
+    def _retire(self, record: _InFlight, counter: str, message: str) -> None:
+        """Drop a held frame, counted once in ``counter``."""
+        self.records.remove(record)
+        self._pipeline._drop(record.taken, counter, message)
+
+    def _replace_worker(self, reason: str) -> None:
+        """Drop every frame the worker held and start a replacement process."""
+        while self.records:
+            self._retire(self.records[0], 'dropped_engine', '%s; worker restarted' % reason)
+        self._restart_worker()
+
+    def _restart_worker(self) -> None:
+        """Start a replacement process and wait for its model; schedule a retry if it fails."""
+        self._pipeline._count_restart()
+        try:
+            self._worker.launch()
+            self._worker.wait_loaded(self._pipeline._stopping)
+        except EngineError as exc:
+            self._down_reason = str(exc)
+            self._retry_delay = min(max(2 * self._retry_delay, RETRY_FIRST_S), RETRY_MAX_S)
+            self._retry_at = time.monotonic() + self._retry_delay
+            return
+        self._retry_delay = 0.0

@@ -59,6 +59,7 @@ COUNTERS = (
     'dropped_engine',  # engine raised, timed out or its worker died
     'dropped_stale',   # finished after a newer frame of the same camera was published
     'dropped_disabled',  # arrived while `enabled` was false
+    'dropped_stopped',  # waiting or in flight when the pipeline stopped, or arrived after
 )
 
 #: Stage names of the per-frame timings.

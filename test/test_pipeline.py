@@ -14,18 +14,23 @@
 
 """Tests of the worker pipeline with the fake engine in real worker processes."""
 
+import errno
+import multiprocessing
 import os
 from pathlib import Path
 import signal
 import threading
 import time
 
-from node_process import children_of
+from node_process import alive, children_of
 import numpy as np
 import pytest
 
+from rdk_classifier import pipeline as pipeline_module
 from rdk_classifier.engines import EngineError, EngineSpec
+from rdk_classifier.engines.fake import add_fault, closed_engines, taken_faults
 from rdk_classifier.pipeline import Frame, InferencePipeline
+from rdk_classifier.worker import Worker
 
 SIZE = 224
 
@@ -57,6 +62,13 @@ class Collector:
     def wait(self, predicate, timeout: float = 30.0) -> None:
         with self._changed:
             assert self._changed.wait_for(predicate, timeout), (self.results, self.drops)
+
+
+def wait_for(condition, what: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, 'not within %.0f s: %s' % (timeout, what)
+        time.sleep(0.01)
 
 
 def make_pipeline(collector, cameras=('cam',), threads=1, timeout_s=None, **fake_options):
@@ -158,34 +170,189 @@ def test_a_hung_forward_is_killed_and_the_worker_restarted(collector):
         pipeline.stop()
 
 
-def test_stop_does_not_wait_for_a_hung_forward(collector):
-    pipeline = make_pipeline(collector, timeout_s=60.0, hang_every=1, hang_s=60.0)
+def test_stop_does_not_wait_for_a_hung_forward(collector, tmp_path):
+    faults = str(tmp_path / 'faults')
+    add_fault(faults, 'hang 60')
+    pipeline = make_pipeline(collector, timeout_s=60.0, fault_file=faults)
     pipeline.start()
     pipeline.submit(nv12_frame('cam', 60, token=0))
-    time.sleep(0.2)  # the worker is in the forward, its lane waiting for the result
+    wait_for(lambda: taken_faults(faults), 'the forward to hang')
+    pipeline.submit(nv12_frame('cam', 70, token=1))  # waits behind the hung forward
     started = time.monotonic()
     pipeline.stop()
-    assert time.monotonic() - started < 10.0, 'stop waited for the 60 s infer timeout'
+    # A generous bound (the issue asks for < 2 s); the infer timeout is 60 s.
+    assert time.monotonic() - started < 2.0, 'stop waited for the hung forward'
     assert not collector.drops and not collector.results and not _children()
+    counts = pipeline.stats('cam').snapshot()['counts']
+    assert counts['received'] == 2 and counts['dropped_stopped'] == 2
 
 
-def test_a_dead_worker_is_restarted(collector):
+def test_frames_arriving_while_stopped_are_counted(collector):
     pipeline = make_pipeline(collector)
-    before = set(_children())
+    pipeline.submit(nv12_frame('cam', 60, token=0))  # waits for start()
+    pipeline.stop()
+    pipeline.submit(nv12_frame('cam', 60, token=1))
+    counts = pipeline.stats('cam').snapshot()['counts']
+    assert (counts['received'], counts['dropped_stopped']) == (2, 2)
+    assert not collector.results and not collector.drops
+
+
+def test_a_worker_killed_while_idle_is_replaced_and_the_next_frame_keeps_its_header(
+        collector):
+    pipeline = make_pipeline(collector)
     pipeline.start()
     try:
-        (worker,) = set(_children()) - before
+        (worker,) = pipeline.worker_pids
         os.kill(worker, signal.SIGKILL)
-        time.sleep(0.2)
-        pipeline.submit(nv12_frame('cam', 60, token=0))
-        collector.wait(lambda: collector.drops)
-        assert 'died' in collector.drops[0][2]
-        pipeline.submit(nv12_frame('cam', 60, token=1))
-        collector.wait(lambda: collector.results)
-        assert collector.results[0].token == 1
+        wait_for(lambda: not alive(worker), 'the worker to die')
+        # The lane finds out on sending this frame (its pipe is broken), or earlier on its
+        # idle check; either way the frame is dropped or classified as itself.
+        pipeline.submit(nv12_frame('cam', 20, token=0))
+        collector.wait(lambda: collector.results or collector.drops)
+        for token, y in enumerate((60, 130, 250), start=1):
+            pipeline.submit(nv12_frame('cam', y, token=token))
+            collector.wait(lambda: collector.results and collector.results[-1].token == token)
         assert pipeline.worker_restarts == 1
     finally:
         pipeline.stop()
+    assert [d[1] for d in collector.drops] in ([], ['dropped_engine'])
+    assert all('died' in message for _, _, message in collector.drops)
+    expected = {0: 20, 1: 60, 2: 130, 3: 250}
+    assert [r.top[0][0] for r in collector.results] == [
+        expected[r.token] * 1000 // 256 for r in collector.results]
+
+
+def test_frames_queued_behind_a_killed_worker_are_dropped_and_later_ones_keep_headers(
+        collector, tmp_path):
+    faults = str(tmp_path / 'faults')
+    add_fault(faults, 'hang 60')
+    pipeline = make_pipeline(collector, cameras=('a', 'b'), fault_file=faults)
+    # Both wait before start(): the lane sends a0, then b0 behind it in the other buffer.
+    pipeline.submit(nv12_frame('a', 40, token='a0'))
+    pipeline.submit(nv12_frame('b', 80, token='b0'))
+    pipeline.start()
+    try:
+        wait_for(lambda: taken_faults(faults) and pipeline.in_flight == 2,
+                 'a hung forward with a frame queued behind it')
+        ((hung, _),) = taken_faults(faults)
+        os.kill(hung, signal.SIGKILL)
+        collector.wait(lambda: len(collector.drops) == 2)
+        assert {d[0] for d in collector.drops} == {'a', 'b'}
+        assert all(d[1] == 'dropped_engine' and 'died' in d[2] for d in collector.drops)
+        for index, (camera, y) in enumerate((('a', 10), ('b', 100), ('a', 200), ('b', 30))):
+            token = '%s%d' % (camera, index + 1)
+            pipeline.submit(nv12_frame(camera, y, token=token))
+            collector.wait(lambda: collector.results and collector.results[-1].token == token)
+            assert collector.results[-1].camera == camera
+            assert collector.results[-1].top[0][0] == y * 1000 // 256
+        assert pipeline.worker_restarts == 1
+    finally:
+        pipeline.stop()
+
+
+def test_a_failed_reload_drops_frames_with_the_reason_until_a_retry_loads(
+        collector, tmp_path, monkeypatch):
+    monkeypatch.setattr(pipeline_module, 'RETRY_FIRST_S', 2.0)  # frame 1 comes before it
+    faults = str(tmp_path / 'faults')
+    pipeline = make_pipeline(collector, fault_file=faults)
+    pipeline.start()
+    try:
+        add_fault(faults, 'fail_load')
+        (worker,) = pipeline.worker_pids
+        os.kill(worker, signal.SIGKILL)
+        pipeline.submit(nv12_frame('cam', 60, token=0))  # finds the worker dead
+        wait_for(lambda: taken_faults(faults), 'the replacement to fail')
+        pipeline.submit(nv12_frame('cam', 61, token=1))  # no worker until the retry
+        collector.wait(lambda: len(collector.drops) == 2)
+        wait_for(lambda: pipeline.ready_workers == 1, 'the retry to load')
+        pipeline.submit(nv12_frame('cam', 62, token=2))
+        collector.wait(lambda: collector.results)
+        counts = pipeline.stats('cam').snapshot()['counts']
+    finally:
+        pipeline.stop()
+    # Frame 0 finds the worker dead, unless the lane's idle check found it first.
+    assert 'died' in collector.drops[0][2] or 'injected load failure' in collector.drops[0][2]
+    assert 'injected load failure' in collector.drops[1][2]
+    assert [r.token for r in collector.results] == [2]
+    assert pipeline.worker_restarts == 2  # the replacement that failed and the retry
+    assert counts['received'] == counts['published'] + counts['dropped_engine'] == 3
+
+
+def test_stop_during_a_slow_reload_returns_at_once(collector, tmp_path):
+    faults = str(tmp_path / 'faults')
+    pipeline = make_pipeline(collector, fault_file=faults)
+    before = _own_shared_memory()
+    pipeline.start()
+    segments = _own_shared_memory() - before
+    add_fault(faults, 'slow_load 60')
+    (worker,) = pipeline.worker_pids
+    os.kill(worker, signal.SIGKILL)
+    wait_for(lambda: taken_faults(faults), 'the replacement to start loading')
+    (loading, _), = taken_faults(faults)
+    started = time.monotonic()
+    pipeline.stop()
+    assert time.monotonic() - started < 2.0, 'stop waited for the reload'
+    assert not alive(loading) and not _children()
+    assert segments and not [s for s in segments if os.path.exists(s)]
+
+
+def test_a_replacement_worker_closes_its_engine_when_the_pipeline_stops(collector, tmp_path):
+    # Replacements are started by a lane; the parent-death signal must not fire when the
+    # lane thread ends before the worker is asked to exit.
+    faults = str(tmp_path / 'faults')
+    pipeline = make_pipeline(collector, threads=2, fault_file=faults)
+    pipeline.start()
+    try:
+        first = set(pipeline.worker_pids)
+        for pid in first:
+            os.kill(pid, signal.SIGKILL)
+        wait_for(lambda: pipeline.worker_restarts == 2 and pipeline.ready_workers == 2,
+                 'both workers replaced')
+        pipeline.submit(nv12_frame('cam', 60, token=0))
+        collector.wait(lambda: collector.results)
+        replacements = set(pipeline.worker_pids)
+    finally:
+        pipeline.stop()
+    assert set(closed_engines(faults)) == replacements
+
+
+def test_a_stopped_pipeline_starts_again(collector):
+    pipeline = make_pipeline(collector, threads=2)
+    for run in range(2):
+        pipeline.start()
+        try:
+            pipeline.submit(nv12_frame('cam', 90 + run, token=run))
+            collector.wait(lambda: len(collector.results) == run + 1)
+        finally:
+            pipeline.stop()
+        assert not _children()
+    assert [r.token for r in collector.results] == [0, 1]
+    assert pipeline.stats('cam').snapshot()['counts']['published'] == 2
+    pipeline.start()
+    try:
+        with pytest.raises(RuntimeError, match='already running'):
+            pipeline.start()
+    finally:
+        pipeline.stop()
+
+
+def test_a_process_that_cannot_be_started_leaves_the_worker_usable():
+    def spawn_without_fds(process):
+        # What Process.start() raises when os.pipe() in popen_spawn_posix._launch finds no fd.
+        raise OSError(errno.EMFILE, 'Too many open files')
+    context = multiprocessing.get_context('spawn')
+    worker = Worker(EngineSpec('fake', '', {}), context, spawn_without_fds)
+    with pytest.raises(EngineError, match='cannot start a worker process'):
+        worker.launch()
+    assert worker.pid is None
+    worker.kill()  # nothing to kill, and no AttributeError
+    worker = Worker(EngineSpec('fake', '', {}), context, lambda process: process.start())
+    worker.launch()
+    try:
+        assert worker.wait_loaded(threading.Event()).num_classes == 1000
+    finally:
+        worker.close(time.monotonic() + 1.0)
+    assert worker.pid is None
 
 
 def test_malformed_frames_are_counted_and_skipped(collector):

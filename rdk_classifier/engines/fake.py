@@ -31,7 +31,15 @@ Options simulate an accelerator:
   however the sleeps overshoot;
 - faults: ``fail_every`` N raises EngineError on every Nth call (counting from 1), and
   ``hang_every`` N sleeps ``hang_s`` s (releasing the GIL) on every Nth call, like a stuck
-  accelerator.
+  accelerator;
+- ``load_ms``: every model load takes this long (the BPU loads a model in about a second);
+- ``fault_file``: one-shot faults at moments a test chooses, shared by all the worker processes
+  of a node. Each line is a fault, optionally with seconds: ``raise``, ``hang [s]`` (default
+  hang_s) and ``exit`` (the process ends, as in a crash) hit the next forward of any worker;
+  ``slow_load [s]`` (default 3 s) and ``fail_load`` hit the next model load. The engine that takes
+  a fault rewrites its line as ``#taken pid=<pid> <fault>``, and an engine closed cleanly adds
+  ``#closed pid=<pid>``; :func:`add_fault`, :func:`taken_faults` and :func:`closed_engines`
+  read and write the file under the same lock as the engines.
 """
 
 import ctypes
@@ -43,7 +51,7 @@ import struct
 import sys
 import tempfile
 import time
-from typing import Any, Dict, Mapping
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -51,7 +59,7 @@ from .base import Engine, EngineError, EngineKind, EngineParameter, ModelContext
 
 DEFAULT_OPTIONS = {'input_size': [224, 224], 'num_classes': 1000, 'latency_ms': 0.0,
                    'hold_gil': False, 'device_fps': 0.0, 'fail_every': 0, 'hang_every': 0,
-                   'hang_s': 3600.0}
+                   'hang_s': 3600.0, 'load_ms': 0.0, 'fault_file': ''}
 #: One line per option; every option but input_size (from the catalog) is a node parameter
 #: ``fake.<option>``.
 OPTION_HELP = {
@@ -64,9 +72,18 @@ OPTION_HELP = {
     'fail_every': 'raise on every Nth forward (0: never)',
     'hang_every': 'hang on every Nth forward (0: never)',
     'hang_s': 'how long a hung forward sleeps',
+    'load_ms': 'time to load the model, in every worker process',
+    'fault_file': 'file of one-shot faults, one a line (raise, hang [s], exit, slow_load [s], '
+                  'fail_load), each taken by the next forward or load of any worker',
 }
 _WHOLE_NUMBERS = ('num_classes', 'fail_every', 'hang_every')
-_NUMBERS = ('latency_ms', 'device_fps', 'hang_s')
+_NUMBERS = ('latency_ms', 'device_fps', 'hang_s', 'load_ms')
+FORWARD_FAULTS = ('raise', 'hang', 'exit')
+LOAD_FAULTS = ('slow_load', 'fail_load')
+#: How long a ``slow_load`` fault without seconds makes the load take.
+SLOW_LOAD_S = 3.0
+_TAKEN = '#taken pid='
+_CLOSED = '#closed pid='
 
 _LIBC = ctypes.PyDLL(None)
 _PR_SET_TIMERSLACK = 29
@@ -78,6 +95,81 @@ def fake_class(nv12: np.ndarray, input_width: int, input_height: int, num_classe
     """Return the class the fake engine gives an NV12 frame: the mean luma's bucket."""
     luma = np.asarray(nv12).reshape(-1)[:input_width * input_height]
     return min(int(luma.mean() * num_classes // 256), num_classes - 1)
+
+
+def add_fault(path: str, fault: str, first: bool = False) -> None:
+    """Add a fault line to a fault file; with ``first``, before the faults already waiting."""
+    with _Locked(path) as fd:
+        lines = _read(fd).splitlines()
+        _write(fd, '\n'.join([fault] + lines if first else lines + [fault]) + '\n')
+
+
+def taken_faults(path: str) -> List[Tuple[int, str]]:
+    """Return (pid, fault) of every fault an engine has taken from a fault file, in order."""
+    taken = []
+    for line in _lines(path):
+        if line.startswith(_TAKEN):
+            pid, fault = line[len(_TAKEN):].split(' ', 1)
+            taken.append((int(pid), fault))
+    return taken
+
+
+def closed_engines(path: str) -> List[int]:
+    """Return the process ids of the engines that closed cleanly, per their fault file."""
+    return [int(line[len(_CLOSED):]) for line in _lines(path) if line.startswith(_CLOSED)]
+
+
+def _lines(path: str) -> List[str]:
+    with _Locked(path) as fd:
+        return _read(fd).splitlines()
+
+
+def _take_fault(path: str, kinds: Sequence[str]) -> Optional[Tuple[str, Optional[float]]]:
+    """Take the first pending fault of one of ``kinds``: (kind, seconds or None), or None."""
+    with _Locked(path) as fd:
+        lines = _read(fd).splitlines()
+        for index, line in enumerate(lines):
+            words = line.split()
+            if not words or words[0].startswith('#'):
+                continue
+            if words[0] not in FORWARD_FAULTS + LOAD_FAULTS or len(words) > 2:
+                raise EngineError('fault file %s: cannot read line %r' % (path, line))
+            if words[0] not in kinds:
+                continue
+            try:
+                seconds = float(words[1]) if len(words) == 2 else None
+            except ValueError:
+                raise EngineError('fault file %s: %r is not seconds' % (path, words[1]))
+            lines[index] = '%s%d %s' % (_TAKEN, os.getpid(), ' '.join(words))
+            _write(fd, '\n'.join(lines) + '\n')
+            return words[0], seconds
+    return None
+
+
+class _Locked:
+    """An exclusive flock on a file (created if missing) for one read-modify-write."""
+
+    def __init__(self, path: str) -> None:
+        self._path = path
+        self._fd = -1
+
+    def __enter__(self) -> int:
+        self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(self._fd, fcntl.LOCK_EX)
+        return self._fd
+
+    def __exit__(self, *exc_info) -> None:
+        os.close(self._fd)  # releases the lock
+
+
+def _read(fd: int) -> str:
+    return os.pread(fd, os.fstat(fd).st_size, 0).decode('utf-8')
+
+
+def _write(fd: int, text: str) -> None:
+    data = text.encode('utf-8')
+    os.pwrite(fd, data, 0)
+    os.ftruncate(fd, len(data))
 
 
 def _check_number(name: str, value: Any, whole: bool) -> None:
@@ -118,6 +210,11 @@ class FakeEngine(Engine):
         if not isinstance(settings['hold_gil'], (bool, np.bool_)):
             raise EngineError('fake engine option hold_gil must be true or false, got %r'
                               % settings['hold_gil'])
+        if not isinstance(settings['fault_file'], str):
+            raise EngineError('fake engine option fault_file must be a path, got %r'
+                              % settings['fault_file'])
+        self._fault_file = settings['fault_file']
+        self._load(settings['load_ms'] / 1e3)
         self.input_height, self.input_width = (int(v) for v in size)
         self.num_classes = int(settings['num_classes'])
         self._latency_s = settings['latency_ms'] / 1e3
@@ -140,6 +237,16 @@ class FakeEngine(Engine):
             self._device = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
         self._classes = np.arange(self.num_classes, dtype=np.float32)
 
+    def _load(self, load_s: float) -> None:
+        """Take the load time, or a load fault from the fault file if one is pending."""
+        fault = _take_fault(self._fault_file, LOAD_FAULTS) if self._fault_file else None
+        if fault is not None:
+            kind, seconds = fault
+            if kind == 'fail_load':
+                raise EngineError('injected load failure (fault file %s)' % self._fault_file)
+            load_s = SLOW_LOAD_S if seconds is None else seconds
+        time.sleep(load_s)
+
     def infer(self, nv12: np.ndarray) -> np.ndarray:
         """Return the rule's logits after the simulated latency; inject faults when asked."""
         started = time.monotonic()
@@ -150,6 +257,14 @@ class FakeEngine(Engine):
                               % (self._calls, self._fail_every))
         if self._hang_every and self._calls % self._hang_every == 0:
             time.sleep(self._hang_s)
+        fault = _take_fault(self._fault_file, FORWARD_FAULTS) if self._fault_file else None
+        if fault is not None:
+            kind, seconds = fault
+            if kind == 'raise':
+                raise EngineError('injected failure (fault file %s)' % self._fault_file)
+            if kind == 'exit':
+                os._exit(70)  # a crash: no clean-up, no reply
+            time.sleep(self._hang_s if seconds is None else seconds)
         winner = fake_class(nv12, self.input_width, self.input_height, self.num_classes)
         logits = -np.abs(self._classes - winner)
         # The forward lasts latency_ms from its start, or until its turn on the shared device ends.
@@ -184,10 +299,12 @@ class FakeEngine(Engine):
             remaining = deadline - time.monotonic()
 
     def close(self) -> None:
-        """Release the device lock file."""
+        """Release the device lock file; note the clean close in the fault file."""
         if self._device is not None:
             os.close(self._device)
             self._device = None
+        if self._fault_file:
+            add_fault(self._fault_file, '%s%d' % (_CLOSED, os.getpid()))
 
 
 def _options(values: Mapping[str, Any], model: ModelContext) -> Dict[str, Any]:

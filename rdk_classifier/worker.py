@@ -1,0 +1,313 @@
+# Copyright 2026 rdk_classifier developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+Inference worker processes: both sides of the pipe (no ROS inside).
+
+A worker process loads one engine and runs forwards on the NV12 frames its parent writes into
+two shared-memory input buffers. This module is all a worker imports (not OpenCV, not the node),
+so a replacement process is serving again soon after a crash.
+
+Protocol, one pipe per process (a replacement gets a new pipe, so no old reply can reach it):
+
+- worker -> parent: :class:`Loaded` (the model's shape, or the one-line reason it did not load);
+- parent -> worker: the name of the shared memory holding the input buffers;
+- parent -> worker: :class:`Request` (request id, buffer index), or None to exit;
+- worker -> parent: :class:`Reply` echoing the request id, with the logits or the engine's error.
+
+Threading: a :class:`Worker` (the parent side) is used by one thread at a time: its lane while
+the pipeline runs, then the thread that stops the pipeline. Every wait polls a ``stopping``
+event, so stopping never waits for a load or a forward. Processes are started through a
+``spawn`` callable that the pipeline runs on one long-lived thread: the kernel sends the
+parent-death signal (PR_SET_PDEATHSIG) when the *thread* that started a process exits, so a
+worker restarted from a lane thread would otherwise be killed when that lane ends.
+"""
+
+import ctypes
+from dataclasses import dataclass
+from multiprocessing import shared_memory
+from multiprocessing.connection import Connection
+import os
+import signal
+import sys
+import threading
+import time
+from typing import Any, Callable, List, Optional
+
+import numpy as np
+
+from rdk_classifier.engines import create_engine, EngineError, EngineSpec
+
+#: How long a worker may take to load its model.
+LOAD_TIMEOUT_S = 120.0
+#: How often a thread waiting for a worker checks whether the pipeline is stopping.
+STOP_POLL_S = 0.05
+#: How long a process whose pipe broke may take to be reaped, for its exit code.
+_REAP_S = 0.2
+_PR_SET_PDEATHSIG = 1
+
+
+@dataclass(frozen=True)
+class ModelShape:
+    """What a loaded engine reports about its model."""
+
+    input_height: int
+    input_width: int
+    num_classes: int
+
+    @property
+    def input_nbytes(self) -> int:
+        """Size of one NV12 input: height * width * 3 / 2."""
+        return self.input_height * self.input_width * 3 // 2
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """The first message of a worker: its model's shape, or why it could not load."""
+
+    shape: Optional[ModelShape]
+    error: str = ''
+
+
+@dataclass(frozen=True)
+class Request:
+    """Run the engine on input buffer ``buffer``; the reply carries ``request_id`` back."""
+
+    request_id: int
+    buffer: int
+
+
+@dataclass(frozen=True)
+class Reply:
+    """The outcome of one request: logits and forward seconds, or the engine's error."""
+
+    request_id: int
+    logits: Optional[np.ndarray]
+    infer_s: float
+    error: str = ''
+
+
+class WorkerFailure(Exception):
+    """The worker process died, timed out or broke the protocol; it must be replaced."""
+
+
+class PipelineStopping(Exception):
+    """The pipeline is stopping: whatever was being waited for is abandoned."""
+
+
+def serve(spec: EngineSpec, conn: Connection, parent_pid: int) -> None:
+    """Entry point of a worker process: load the engine, then answer requests until told."""
+    # The node decides when workers stop: Ctrl-C in a terminal reaches the whole process group.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if sys.platform.startswith('linux'):
+        # Die with the node even if it is killed without a chance to stop us.
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != parent_pid:
+            return  # the node died before the signal was armed
+    try:
+        engine = create_engine(spec)
+    except Exception as exc:  # noqa: B902 - every load failure must reach the node as one line
+        conn.send(Loaded(None, str(exc)))
+        return
+    shape = ModelShape(engine.input_height, engine.input_width, engine.num_classes)
+    conn.send(Loaded(shape))
+    shm = None
+    inputs: List[np.ndarray] = []
+    try:
+        shm = shared_memory.SharedMemory(name=conn.recv())
+        inputs = input_views(shm, shape.input_nbytes)
+        while True:
+            request = conn.recv()
+            if request is None:
+                break
+            started = time.perf_counter()
+            try:
+                logits = engine.infer(inputs[request.buffer])
+            except Exception as exc:  # noqa: B902 - report engine faults, keep serving
+                conn.send(Reply(request.request_id, None, time.perf_counter() - started,
+                                '%s: %s' % (type(exc).__name__, exc)))
+                continue
+            conn.send(Reply(request.request_id, logits, time.perf_counter() - started))
+    except EOFError:
+        pass  # the node closed the pipe
+    finally:
+        del inputs
+        if shm is not None:
+            shm.close()
+        engine.close()
+
+
+def input_views(shm: shared_memory.SharedMemory, nbytes: int) -> List[np.ndarray]:
+    """Return the two NV12 input buffers in a worker's shared memory."""
+    return [np.ndarray((nbytes,), np.uint8, shm.buf, offset=i * nbytes) for i in range(2)]
+
+
+class Worker:
+    """
+    The parent side of one worker slot: its current process, pipe and input buffers.
+
+    The process is replaced after failures; the shared memory (two input buffers, so the lane
+    can convert the next frame while the engine runs on the current one) stays until
+    :meth:`close`.
+    """
+
+    def __init__(self, spec: EngineSpec, context: Any,
+                 spawn: Callable[[Any], None]) -> None:
+        """Prepare the slot; ``spawn(process)`` must call ``process.start()`` (see above)."""
+        self._spec = spec
+        self._context = context
+        self._spawn = spawn
+        self._process: Optional[Any] = None
+        self._pid: Optional[int] = None  # of the current process, for other threads to read
+        self._conn: Optional[Connection] = None
+        self._shm: Optional[shared_memory.SharedMemory] = None
+        self.shape: Optional[ModelShape] = None
+        self.inputs: List[np.ndarray] = []
+        self.loaded = False  # the current process has its model and the input buffers
+        self._outstanding = 0  # requests sent and not yet answered
+
+    @property
+    def pid(self) -> Optional[int]:
+        """Return the current process id, or None without a process."""
+        return self._pid
+
+    @property
+    def exit_code(self) -> Optional[int]:
+        """Return the exit code of an ended process (reaping it), or None."""
+        return None if self._process is None else self._process.exitcode
+
+    def launch(self) -> None:
+        """Start a process that loads the model; :meth:`wait_loaded` finishes the start."""
+        self.kill()
+        parent, child = self._context.Pipe()
+        process = self._context.Process(target=serve, args=(self._spec, child, os.getpid()),
+                                        name='rdk_classifier_worker', daemon=True)
+        try:
+            self._spawn(process)
+        except OSError as exc:  # e.g. out of file descriptors or processes
+            parent.close()
+            raise EngineError('cannot start a worker process: %s' % exc) from exc
+        finally:
+            child.close()
+        self._process, self._conn, self._pid = process, parent, process.pid
+
+    def wait_loaded(self, stopping: threading.Event,
+                    timeout: float = LOAD_TIMEOUT_S) -> ModelShape:
+        """
+        Wait until the launched process has loaded its model; return the model's shape.
+
+        Raises EngineError (with the engine's reason) when it cannot load, PipelineStopping as
+        soon as ``stopping`` is set; the process is killed in both cases.
+        """
+        try:
+            try:
+                loaded = self._receive(time.monotonic() + timeout, stopping)
+            except (EOFError, OSError) as exc:
+                raise EngineError('the %s worker process exited while loading %s'
+                                  % (self._spec.kind, self._model_name())) from exc
+            if loaded is None:
+                raise EngineError('the %s engine did not load %s within %.0f s'
+                                  % (self._spec.kind, self._model_name(), timeout))
+            if loaded.error:
+                raise EngineError(loaded.error)
+            self._attach_inputs(loaded.shape)
+        except BaseException:
+            self.kill()
+            raise
+        self.loaded = True
+        return self.shape
+
+    def send(self, request: Request) -> None:
+        """Queue a request at the process; WorkerFailure if it died."""
+        try:
+            self._conn.send(request)
+        except OSError as exc:
+            raise WorkerFailure(self._death()) from exc
+        self._outstanding += 1
+
+    def receive(self, timeout: Optional[float], stopping: threading.Event) -> Reply:
+        """
+        Return the next reply.
+
+        Raises WorkerFailure when the process died or took longer than ``timeout`` seconds,
+        PipelineStopping as soon as ``stopping`` is set (a hung forward must not delay exit).
+        """
+        deadline = None if timeout is None else time.monotonic() + timeout
+        try:
+            reply = self._receive(deadline, stopping)
+        except (EOFError, OSError) as exc:
+            raise WorkerFailure(self._death()) from exc
+        if reply is None:
+            raise WorkerFailure('inference took longer than %.0f ms' % (timeout * 1e3))
+        self._outstanding -= 1
+        return reply
+
+    def request_exit(self) -> None:
+        """Ask an idle process to exit on its own (closing its engine); see :meth:`close`."""
+        if self.loaded and not self._outstanding:
+            try:
+                self._conn.send(None)
+            except OSError:
+                pass  # already gone
+
+    def close(self, deadline: float) -> None:
+        """Wait until ``deadline`` for a process asked to exit, kill it, free the buffers."""
+        if self._process is not None and self.loaded and not self._outstanding:
+            self._process.join(max(0.0, deadline - time.monotonic()))
+        self.kill()
+        if self._shm is not None:
+            self.inputs = []
+            self._shm.close()
+            self._shm.unlink()
+            self._shm = None
+
+    def kill(self) -> None:
+        """End the current process at once (a hung forward cannot be asked to stop)."""
+        self.loaded = False
+        self._outstanding = 0
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+        if self._process is not None:
+            self._process.kill()
+            self._process.join()
+            self._process = self._pid = None
+
+    def _receive(self, deadline: Optional[float], stopping: threading.Event) -> Any:
+        """Return the next message, None at ``deadline``; EOFError/OSError if the pipe broke."""
+        while not self._conn.poll(STOP_POLL_S):
+            if stopping.is_set():
+                raise PipelineStopping()
+            if deadline is not None and time.monotonic() >= deadline:
+                return None
+        return self._conn.recv()
+
+    def _attach_inputs(self, shape: ModelShape) -> None:
+        """Create the input buffers on the first load; hand them to the process."""
+        if self._shm is None:
+            self._shm = shared_memory.SharedMemory(create=True, size=2 * shape.input_nbytes)
+            self.inputs = input_views(self._shm, shape.input_nbytes)
+        elif shape != self.shape:
+            raise EngineError('the model changed shape on reload: %s, was %s'
+                              % (shape, self.shape))
+        self.shape = shape
+        self._conn.send(self._shm.name)
+
+    def _death(self) -> str:
+        """Describe the end of a process whose pipe broke (it may not be reaped yet)."""
+        self._process.join(_REAP_S)
+        return 'worker process died (exit code %s)' % self._process.exitcode
+
+    def _model_name(self) -> str:
+        return self._spec.model_path or 'its model'
