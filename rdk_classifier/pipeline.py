@@ -35,8 +35,9 @@ shared between threads, so only processes overlap inference on the board (the zo
 figures). Every engine runs the same way, which also lets a hung forward be killed: a worker that
 exceeds ``infer_timeout_s``, dies or breaks the protocol is replaced, and every frame it held is
 counted as ``dropped_engine``; a lane also replaces a worker that died while idle. When a
-replacement cannot load its model the lane tries again after 0.5 s, doubling up to 30 s, and
-drops the frames it takes meanwhile as ``dropped_engine`` with the reason. Workers are
+replacement cannot load its model the lane tries again after 0.5 s, doubling up to 30 s;
+meanwhile the other lanes serve the frames, or, when no worker is loaded at all, the lane drops
+the frames it takes as ``dropped_engine`` with the reason (so the node logs it). Workers are
 started with 'spawn' (forking a process that runs DDS threads is unsafe) from one spawner thread
 that lives as long as the pipeline, and die with the node (PR_SET_PDEATHSIG).
 
@@ -422,8 +423,15 @@ class _Lane:
         exit_code = self._worker.exit_code
         if exit_code is not None and not self.records:
             raise WorkerFailure('worker process died while idle (exit code %s)' % exit_code)
-        if not self._worker.loaded and time.monotonic() >= self._retry_at:
-            self._restart_worker()
+        if not self._worker.loaded:
+            if time.monotonic() >= self._retry_at:
+                self._restart_worker()
+                return
+            if self._pipeline.ready_workers:
+                # Other lanes serve the frames until the retry.
+                self._pipeline._stopping.wait(min(self._retry_at - time.monotonic(),
+                                                  HEALTH_CHECK_S))
+                return
         if len(self.records) < self._depth:
             taken = self._pipeline._take(block=not self.records)
             if taken is not None:
