@@ -33,7 +33,7 @@ import argparse
 from pathlib import Path
 import sys
 import time
-from typing import Callable, List, Optional
+from typing import Callable, List, Optional, Tuple
 
 import cv2
 import numpy as np
@@ -116,6 +116,21 @@ def median_us(function: Callable[[], object], runs: int) -> float:
     return float(np.median(times)) * 1e6
 
 
+def paired_median_us(before: Callable[[], object], after: Callable[[], object],
+                     runs: int) -> Tuple[float, float]:
+    """Return the median times of two functions run alternately, so both meet the same load."""
+    for _ in range(max(5, runs // 10)):
+        before()
+        after()
+    times = ([], [])
+    for _ in range(runs):
+        for function, spent in zip((before, after), times):
+            start = time.perf_counter()
+            function()
+            spent.append(time.perf_counter() - start)
+    return float(np.median(times[0])) * 1e6, float(np.median(times[1])) * 1e6
+
+
 def print_breakdown(runs: int, converter: NV12Converter, out: np.ndarray) -> None:
     """Print where the time of 640x480 bgr8 to 224 center-crop NV12 goes, against the zoo's."""
     bgr = photo(640, 480)
@@ -152,10 +167,9 @@ def print_chroma(runs: int) -> None:
         bgr = photo(width, height)
         for encoding in CHROMA_ENCODINGS:
             data, step = frame(bgr, encoding)
-            before, after = (
-                median_us(lambda: converter.from_raw(data, width, height, step, encoding,
-                                                     out=out), runs)
-                for converter in (sampled, averaged))
+            before, after = paired_median_us(
+                lambda: sampled.from_raw(data, width, height, step, encoding, out=out),
+                lambda: averaged.from_raw(data, width, height, step, encoding, out=out), runs)
             ratios.append(after / before)
             print('| %dx%d | %s | %.0f | %.0f | %.2fx |'
                   % (width, height, encoding, before, after, after / before))
@@ -179,9 +193,9 @@ def print_jpeg(runs: int) -> None:
             if scale == 1 and mode != 'center_crop':
                 continue  # the same decode as full size; center_crop, the default, is shown
             full = NV12Converter(224, 224, mode, reduced_jpeg=False)
-            before, after = (median_us(lambda: converter.from_compressed(data, 'jpeg', out=out),
-                                       runs)
-                             for converter in (full, reduced))
+            before, after = paired_median_us(
+                lambda: full.from_compressed(data, 'jpeg', out=out),
+                lambda: reduced.from_compressed(data, 'jpeg', out=out), runs)
             print('| %dx%d | %d | %s | 1/%d | %.0f | %.0f | %.2fx |'
                   % (width, height, len(data), mode, scale, before, after, after / before))
 
