@@ -198,6 +198,15 @@ def assert_equals_opencv_i420(nv12: np.ndarray, fitted: np.ndarray) -> None:
     np.testing.assert_array_equal(nv12[area:], np.stack([u, v], axis=1).reshape(-1))
 
 
+def test_opencv_i420_takes_the_chroma_of_each_blocks_top_left_pixel():
+    """The premise of averaging: checked on this OpenCV (4.13 here; 4.5 on Humble)."""
+    bgr = np.random.default_rng(3).integers(0, 256, (16, 16, 3), dtype=np.uint8)
+    i420 = cv2.cvtColor(bgr, cv2.COLOR_BGR2YUV_I420).reshape(-1)
+    _, u, v = bt601_planes(np.repeat(np.repeat(bgr[0::2, 0::2], 2, axis=0), 2, axis=1))
+    assert np.abs(i420[256:320].reshape(8, 8) - u).max() <= 1
+    assert np.abs(i420[320:].reshape(8, 8) - v).max() <= 1
+
+
 def test_sampled_chroma_is_opencvs_i420():
     """average_chroma=False converts exactly as COLOR_BGR2YUV_I420 (the zoo's conversion)."""
     bgr = photos()[-1]
