@@ -97,7 +97,7 @@ class NodeFaultRun:
     """Runs the node under faults; see the module docstring."""
 
     def __init__(self, client: scenarios.ScenarioClient, threads: int, cameras: int,
-                 seed: int, namespace: str) -> None:
+                 seed: int, namespace: str, latency_ms: float = 5.0) -> None:
         self._client = client
         self._random = random.Random(seed)
         self.topics = ['/%s/cam%d/image_raw' % (namespace, i) for i in range(cameras)]
@@ -116,7 +116,8 @@ class NodeFaultRun:
         self.node = NodeProcess(
             None, '-p', 'engine:=fake', '-p', 'threads:=%d' % threads,
             '-p', 'image_topics:=[%s]' % ', '.join(self.topics), '-p', 'top_k:=1',
-            '-p', 'infer_timeout_ms:=%d' % INFER_TIMEOUT_MS, '-p', 'fake.latency_ms:=5.0',
+            '-p', 'infer_timeout_ms:=%d' % INFER_TIMEOUT_MS,
+            '-p', 'fake.latency_ms:=%s' % float(latency_ms),
             '-p', 'fake.fault_file:=%s' % self.fault_file)
 
     def start(self) -> None:
