@@ -13,7 +13,7 @@
 # limitations under the License.
 
 """
-The seeds' table for the node: latency, FPS and drops per zoo model, and the node's overhead.
+The seeds' table for the node: latency, FPS and drops per zoo model, CPU per frame, ceiling.
 
 Everything runs over real ROS 2 topics between processes: a camera_sim process publishes, the
 classifier node classifies, this process listens. Without a board, the fake engine stands in for
@@ -21,80 +21,93 @@ the BPU: each forward holds the GIL for the model's published 1-thread latency, 
 device runs one forward at a time for 1 / (published 4-thread FPS), so the ideal throughput of
 every configuration is known: min(threads / latency, published 4-thread FPS).
 
-    .venv/bin/python benchmarks/bench_node.py                 # all 17 models, overhead, ceiling
-    .venv/bin/python benchmarks/bench_node.py --models RepViT_m0_9 --skip-overhead
+    .venv/bin/python benchmarks/bench_node.py                 # all 17 models, CPU, ceiling
+    .venv/bin/python benchmarks/bench_node.py --skip-models --seconds 4
 
-Prints markdown tables (figures and ratios measured in this run) and writes them with a PNG chart
-into --out. Frames over 512 KB are published through config/fastdds_large_frames.xml.
+CPU per frame is what the node process (all its threads) and, separately, its worker processes
+spend per classified frame at 30 FPS (utime + stime from /proc), beside a zero-work echo node
+(subscribe, publish the header back) spun by the same executor: their ratio is what the node
+adds to transport. The ceiling is the node's FPS for 224x224 nv12 frames with a 0 ms engine.
+Both are measured for each executor in the same run.
+
+Prints markdown tables (figures and ratios measured in this run) and writes them with PNG
+charts into --out. Frames over 512 KB are published through config/fastdds_large_frames.xml.
 """
 
 import argparse
+from dataclasses import dataclass
 import os
 from pathlib import Path
-import queue
 import signal
 import subprocess
 import sys
 import threading
 import time
-from typing import List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import rclpy
-from rclpy.executors import SingleThreadedExecutor
+from rclpy.executors import ExternalShutdownException
 from rclpy.qos import qos_profile_sensor_data
 from rdk_classifier.catalog import load_catalog, package_config_path
+from rdk_classifier.node import make_executor, spin_until_shutdown
 from sensor_msgs.msg import Image
 from vision_msgs.msg import Classification
 
 TOPIC = '/bench/cam/image_raw'
 RESULTS = '/bench/cam/classification'
+#: Frame sizes of the CPU table: a VGA camera, a 1080p NV12 camera, one already at model size.
+CPU_FRAMES = ((640, 480, 'bgr8'), (1920, 1080, 'nv12'), (224, 224, 'nv12'))
+CLOCK_TICKS = os.sysconf('SC_CLK_TCK')
 
 
 class Listener:
-    """Collects (arrival time, header stamp) of every classification, in its own thread."""
+    """Records (arrival time, latency ms) of every classification, in its own thread."""
 
     def __init__(self) -> None:
         rclpy.init()
         self.node = rclpy.create_node('bench_listener')
-        self.arrivals: 'queue.Queue[tuple]' = queue.Queue()
+        #: Appended by the executor thread only; read by index from the main thread.
+        self.arrivals: List[Tuple[float, float]] = []
         self.node.create_subscription(Classification, RESULTS, self._on_result, 100)
-        self._executor = SingleThreadedExecutor()
+        # The fastest executor here, so that the listener is not what limits the ceiling.
+        self._executor = make_executor('auto')
         self._executor.add_node(self.node)
-        self._thread = threading.Thread(target=self._executor.spin, daemon=True)
+        self._thread = threading.Thread(target=self._spin, daemon=True)
         self._thread.start()
+
+    def _spin(self) -> None:
+        try:
+            spin_until_shutdown(self._executor)
+        except ExternalShutdownException:
+            pass
 
     def _on_result(self, msg: Classification) -> None:
         now = self.node.get_clock().now().nanoseconds
         stamp = msg.header.stamp.sec * 10**9 + msg.header.stamp.nanosec
-        self.arrivals.put((time.monotonic(), (now - stamp) / 1e6))
-
-    def drain(self) -> List[tuple]:
-        items = []
-        while not self.arrivals.empty():
-            items.append(self.arrivals.get())
-        return items
+        self.arrivals.append((time.monotonic(), (now - stamp) / 1e6))
 
     def close(self) -> None:
-        self._executor.shutdown()
-        self._thread.join(5.0)
-        self.node.destroy_node()
         rclpy.shutdown()
+        self._thread.join(5.0)
+        self._executor.shutdown()
+        self.node.destroy_node()
 
 
-def start_node(*params: str) -> subprocess.Popen:
+def start_node(executor: str, *params: str) -> subprocess.Popen:
     """Start the classifier node (default middleware settings) and wait until it runs."""
     command = [sys.executable, '-m', 'rdk_classifier.node', '--ros-args',
                '--params-file', str(package_config_path('classifier.yaml')),
-               '-p', 'image_topics:=[%s]' % TOPIC, '-p', 'infer_timeout_ms:=0']
+               '-p', 'image_topics:=[%s]' % TOPIC, '-p', 'infer_timeout_ms:=0',
+               '-p', 'executor:=%s' % executor]
     for param in params:
         command += ['-p', param]
     return _start(command, 'classifying')
 
 
-def start_echo_node() -> subprocess.Popen:
+def start_echo_node(executor: str) -> subprocess.Popen:
     """Start the zero-work reference node (subscribes, publishes the header back)."""
-    return _start([sys.executable, __file__, '--echo-node'], 'echo ready')
+    return _start([sys.executable, __file__, '--echo-node', executor], 'echo ready')
 
 
 def _start(command: Sequence[str], ready_text: str) -> subprocess.Popen:
@@ -124,26 +137,86 @@ def camera(width: int, height: int, encoding: str, rate: float, count: int) -> s
     return subprocess.Popen(command, stdout=subprocess.DEVNULL)
 
 
-def measure(listener: Listener, publisher: subprocess.Popen, warmup_s: float) -> dict:
-    """Run until the publisher is done; return FPS and latency after the warm-up."""
-    listener.drain()
+def cpu_seconds(pid: int) -> float:
+    """Return utime + stime of a process, all its threads, in seconds (0 once it is gone)."""
+    try:
+        fields = Path('/proc/%d/stat' % pid).read_text().rsplit(')', 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def children_of(pid: int) -> List[int]:
+    """Return the process ids of the direct children of ``pid`` (the node's workers)."""
+    children = []
+    for task in Path('/proc/%d/task' % pid).glob('*/children'):
+        children += [int(c) for c in task.read_text().split()]
+    return children
+
+
+@dataclass
+class CpuSnapshot:
+    """CPU seconds of a node process and of its child processes, at one moment."""
+
+    node: float
+    children: Dict[int, float]
+
+    @classmethod
+    def of(cls, pid: int) -> 'CpuSnapshot':
+        return cls(cpu_seconds(pid), {child: cpu_seconds(child) for child in children_of(pid)})
+
+
+@dataclass
+class Measurement:
+    """What one node did with one camera's frames, after the warm-up."""
+
+    fps: float
+    received: int
+    p50: float
+    p99: float
+    #: CPU milliseconds per classified frame in the window: node process, its workers.
+    node_ms: float = float('nan')
+    workers_ms: float = float('nan')
+
+
+def measure(listener: Listener, publisher: subprocess.Popen, warmup_s: float,
+            watched: Optional[int] = None) -> Measurement:
+    """
+    Run until the publisher is done; return FPS, latency and CPU per frame after the warm-up.
+
+    The window opens ``warmup_s`` after the first result and closes when the camera stops; CPU
+    is that of process ``watched`` (and of its children) over the window.
+    """
+    first = len(listener.arrivals)
+    while len(listener.arrivals) == first and publisher.poll() is None:
+        time.sleep(0.01)
+    time.sleep(warmup_s)
+    opened_at = len(listener.arrivals)
+    before = CpuSnapshot.of(watched) if watched else None
     publisher.wait()
-    time.sleep(0.5)  # the last results
-    arrivals = listener.drain()
-    if len(arrivals) < 3:
-        return {'fps': 0.0, 'received': len(arrivals), 'p50': float('nan'),
-                'p99': float('nan')}
-    start = arrivals[0][0] + warmup_s
-    steady = [a for a in arrivals if a[0] >= start] or arrivals
+    after = CpuSnapshot.of(watched) if watched else None
+    closed_at = len(listener.arrivals)
+    time.sleep(0.5)  # results still on their way count for FPS and latency, not for CPU
+    arrivals = listener.arrivals[first:]
+    steady = listener.arrivals[opened_at:]
+    if len(steady) < 3:
+        return Measurement(0.0, len(arrivals), float('nan'), float('nan'))
     span = steady[-1][0] - steady[0][0]
     latencies = np.array([latency for _, latency in steady])
-    return {'fps': (len(steady) - 1) / span if span > 0 else 0.0,
-            'received': len(arrivals),
-            'p50': float(np.percentile(latencies, 50)),
-            'p99': float(np.percentile(latencies, 99))}
+    result = Measurement(fps=(len(steady) - 1) / span if span > 0 else 0.0,
+                         received=len(arrivals), p50=float(np.percentile(latencies, 50)),
+                         p99=float(np.percentile(latencies, 99)))
+    frames = closed_at - opened_at
+    if before and frames > 0:
+        result.node_ms = 1000.0 * (after.node - before.node) / frames
+        workers = sum(after.children.get(pid, seconds) - seconds
+                      for pid, seconds in before.children.items())
+        result.workers_ms = 1000.0 * workers / frames
+    return result
 
 
-def bench_models(listener: Listener, names: Sequence[str], seconds: float) -> List[dict]:
+def bench_models(listener: Listener, names: Sequence[str], seconds: float,
+                 executor: str) -> List[dict]:
     rows = []
     catalog = load_catalog()
     for name in names:
@@ -156,7 +229,7 @@ def bench_models(listener: Listener, names: Sequence[str], seconds: float) -> Li
         for threads in (1, 4):
             ideal = min(threads * 1000.0 / info.latency_ms_1t, info.fps_4t)
             rate = ideal * 1.15  # keep every worker busy; the node drops the excess
-            node = start_node('engine:=fake', 'model:=%s' % info.name,
+            node = start_node(executor, 'engine:=fake', 'model:=%s' % info.name,
                               'threads:=%d' % threads,
                               'fake.latency_ms:=%s' % float(info.latency_ms_1t),
                               'fake.hold_gil:=true', 'fake.device_fps:=%s' % float(info.fps_4t))
@@ -165,10 +238,10 @@ def bench_models(listener: Listener, names: Sequence[str], seconds: float) -> Li
                 result = measure(listener, camera(224, 224, 'nv12', rate, sent), warmup_s=0.5)
             finally:
                 stop(node)
-            row['fps_%dt' % threads] = result['fps']
-            row['lat_%dt' % threads] = result['p50']
+            row['fps_%dt' % threads] = result.fps
+            row['lat_%dt' % threads] = result.p50
             row['ideal_%dt' % threads] = ideal
-            row['dropped_%dt' % threads] = sent - result['received']
+            row['dropped_%dt' % threads] = sent - result.received
         rows.append(row)
         print('%-22s 1t %6.1f FPS (%.0f%% of ideal)  4t %6.1f FPS (%.0f%% of ideal)'
               % (info.name, row['fps_1t'], 100 * row['fps_1t'] / row['ideal_1t'],
@@ -176,50 +249,85 @@ def bench_models(listener: Listener, names: Sequence[str], seconds: float) -> Li
     return rows
 
 
-def bench_overhead(listener: Listener, seconds: float) -> dict:
-    """Measure the node (0 ms engine) and a zero-work echo node at 30 FPS 640x480 bgr8."""
-    figures = {}
-    count = int(30 * seconds)
-    for label, starter in (('echo', start_echo_node),
-                           ('node', lambda: start_node('engine:=fake', 'threads:=1'))):
-        process = starter()
+@dataclass
+class CpuRow:
+    """One frame size through one executor: the echo node and the classifier node."""
+
+    frame: str
+    executor: str
+    echo: Measurement
+    node: Measurement
+
+    @property
+    def ratio(self) -> float:
+        """Node process CPU per frame over the echo node's."""
+        return self.node.node_ms / self.echo.node_ms
+
+
+def bench_cpu(listener: Listener, seconds: float, executors: Sequence[str]) -> List[CpuRow]:
+    """CPU per frame at 30 FPS of the echo node and of the node (0 ms engine, 1 worker)."""
+    rows = []
+    count = int(30 * (seconds + 1.0))
+    for width, height, encoding in CPU_FRAMES:
+        frame = '%dx%d %s' % (width, height, encoding)
+        for executor in executors:
+            figures = {}
+            for label, starter in (
+                    ('echo', lambda: start_echo_node(executor)),
+                    ('node', lambda: start_node(executor, 'engine:=fake', 'threads:=1'))):
+                process = starter()
+                try:
+                    figures[label] = measure(listener, camera(width, height, encoding, 30, count),
+                                             warmup_s=1.0, watched=process.pid)
+                finally:
+                    stop(process)
+            row = CpuRow(frame, executor, figures['echo'], figures['node'])
+            rows.append(row)
+            print('%-18s %-15s echo %.3f ms/frame, node %.3f ms/frame (%.2fx), workers %.3f'
+                  % (frame, executor, row.echo.node_ms, row.node.node_ms, row.ratio,
+                     row.node.workers_ms), flush=True)
+    return rows
+
+
+def bench_ceiling(listener: Listener, seconds: float,
+                  executors: Sequence[str]) -> Dict[str, Measurement]:
+    """Highest FPS of the node for 224x224 nv12 frames with a 0 ms engine, per executor."""
+    ceilings = {}
+    rate = 4000.0
+    for executor in executors:
+        node = start_node(executor, 'engine:=fake', 'threads:=4')
         try:
-            figures[label] = measure(listener, camera(640, 480, 'bgr8', 30, count),
-                                     warmup_s=1.0)
+            ceilings[executor] = measure(
+                listener, camera(224, 224, 'nv12', rate, int(rate * seconds)), 0.5,
+                watched=node.pid)
         finally:
-            stop(process)
-    return figures
+            stop(node)
+        print('ceiling %-15s %.0f FPS' % (executor, ceilings[executor].fps), flush=True)
+    return ceilings
 
 
-def bench_ceiling(listener: Listener, seconds: float) -> dict:
-    """Highest FPS of the node for 224x224 nv12 frames with a 0 ms engine."""
-    node = start_node('engine:=fake', 'threads:=4')
-    try:
-        rate = 4000.0
-        return measure(listener, camera(224, 224, 'nv12', rate, int(rate * seconds)), 0.5)
-    finally:
-        stop(node)
-
-
-def echo_node() -> int:
-    """Run the zero-work reference node."""
+def echo_node(executor_choice: str) -> int:
+    """Run the zero-work reference node with the node's executor choice."""
     rclpy.init()
     node = rclpy.create_node('bench_echo')
     publisher = node.create_publisher(Classification, RESULTS, 10)
     node.create_subscription(Image, TOPIC, lambda msg: publisher.publish(
         Classification(header=msg.header)), qos_profile_sensor_data)
+    executor = make_executor(executor_choice)
+    executor.add_node(node)
     print('echo ready', flush=True)
     try:
-        rclpy.spin(node)
-    except KeyboardInterrupt:
+        spin_until_shutdown(executor)
+    except (KeyboardInterrupt, ExternalShutdownException):
         pass
     rclpy.try_shutdown()
     return 0
 
 
-def write_report(rows: List[dict], overhead: Optional[dict], ceiling: Optional[dict],
+def write_report(rows: List[dict], cpu: List[CpuRow], ceilings: Dict[str, Measurement],
                  out: Path) -> str:
     lines = []
+    out.mkdir(parents=True, exist_ok=True)
     if rows:
         lines += ['| model | seeds 1t ms | seeds 4t FPS | node 1t FPS (% of ideal) | '
                   'node 4t FPS (% of ideal) | 4t/1t gain (seeds) | e2e p50 ms 1t / 4t | '
@@ -238,37 +346,48 @@ def write_report(rows: List[dict], overhead: Optional[dict], ceiling: Optional[d
         worst = min(r['fps_4t'] / r['ideal_4t'] for r in rows)
         lines.append('\nthreads=4 FPS >= 95%% of the simulated ideal for every model: %s '
                      '(worst %.1f%%)' % ('PASS' if worst >= 0.95 else 'MISS', 100 * worst))
-    if overhead:
-        echo, node = overhead['echo'], overhead['node']
-        added50, added99 = node['p50'] - echo['p50'], node['p99'] - echo['p99']
-        lines += ['', '| 30 FPS 640x480 bgr8, 0 ms engine | p50 ms | p99 ms | FPS |',
-                  '|---|---|---|---|',
-                  '| echo node (zero work) | %.2f | %.2f | %.1f |' % (
-                      echo['p50'], echo['p99'], echo['fps']),
-                  '| rdk_classifier | %.2f | %.2f | %.1f |' % (
-                      node['p50'], node['p99'], node['fps']),
-                  '| added by the node | %.2f (%s, target <= 1) | %.2f (%s, target <= 3) | |' % (
-                      added50, 'PASS' if added50 <= 1 else 'MISS', added99,
-                      'PASS' if added99 <= 3 else 'MISS')]
-    if ceiling:
-        lines += ['', 'ceiling, 224x224 nv12, 0 ms engine, 4 workers: %.0f FPS (%s, target >= '
-                  '1000)' % (ceiling['fps'], 'PASS' if ceiling['fps'] >= 1000 else 'MISS')]
+        _models_chart(rows, out / 'bench_node_models.png')
+    if cpu:
+        lines += ['', '| 30 FPS, 0 ms engine | executor | echo node CPU ms/frame | '
+                  'node CPU ms/frame | node / echo | workers CPU ms/frame | FPS echo / node | '
+                  'p50 / p99 ms echo | p50 / p99 ms node |',
+                  '|---|---|---|---|---|---|---|---|---|']
+        for row in cpu:
+            echo, node = row.echo, row.node
+            lines.append(
+                '| %s | %s | %.3f | %.3f | %.2fx | %.3f | %.1f / %.1f | %.2f / %.2f '
+                '| %.2f / %.2f |' % (row.frame, row.executor, echo.node_ms, node.node_ms,
+                                     row.ratio, node.workers_ms, echo.fps, node.fps, echo.p50,
+                                     echo.p99, node.p50, node.p99))
+        _cpu_chart(cpu, out / 'bench_node_cpu.png')
+    if ceilings:
+        lines += ['', '| ceiling, 224x224 nv12, 0 ms engine, 4 workers | FPS | '
+                  'node CPU ms/frame | workers CPU ms/frame |', '|---|---|---|---|']
+        for executor, ceiling in ceilings.items():
+            lines.append('| %s | %.0f | %.3f | %.3f |' % (
+                executor, ceiling.fps, ceiling.node_ms, ceiling.workers_ms))
+        if 'events' in ceilings and 'single_threaded' in ceilings:
+            events, single = ceilings['events'].fps, ceilings['single_threaded'].fps
+            gain = events / max(single, 1e-9)
+            lines.append('\nevents executor: %.0f FPS (%s, target >= 1500), %.2fx the '
+                         'SingleThreadedExecutor (%s, target >= 1.6x)' % (
+                             events, 'PASS' if events >= 1500 else 'MISS', gain,
+                             'PASS' if gain >= 1.6 else 'MISS'))
+        _ceiling_chart(ceilings, out / 'bench_node_ceiling.png')
     report = '\n'.join(lines)
-    out.mkdir(parents=True, exist_ok=True)
     (out / 'bench_node.md').write_text(report + '\n')
-    if rows:
-        _chart(rows, out / 'bench_node.png')
     return report
 
 
-def _chart(rows: List[dict], path: Path) -> None:
-    try:
-        import matplotlib
-        matplotlib.use('Agg')
-        from matplotlib import pyplot
-    except ImportError:
-        print('matplotlib is not installed: no chart', file=sys.stderr)
-        return
+def _pyplot():
+    import matplotlib
+    matplotlib.use('Agg')
+    from matplotlib import pyplot
+    return pyplot
+
+
+def _models_chart(rows: List[dict], path: Path) -> None:
+    pyplot = _pyplot()
     x = np.arange(len(rows))
     figure, axes = pyplot.subplots(figsize=(max(8, len(rows) * 0.8), 4.5))
     for offset, key, label in ((-0.3, 'fps_1t', 'node 1 thread'),
@@ -282,34 +401,69 @@ def _chart(rows: List[dict], path: Path) -> None:
     axes.legend(fontsize=8)
     figure.tight_layout()
     figure.savefig(path, dpi=100)
+    pyplot.close(figure)
+
+
+def _cpu_chart(cpu: List[CpuRow], path: Path) -> None:
+    pyplot = _pyplot()
+    x = np.arange(len(cpu))
+    figure, axes = pyplot.subplots(figsize=(max(7, len(cpu) * 1.1), 4.5))
+    axes.bar(x - 0.27, [row.echo.node_ms for row in cpu], 0.27, label='echo node')
+    axes.bar(x, [row.node.node_ms for row in cpu], 0.27, label='node process')
+    axes.bar(x + 0.27, [row.node.workers_ms for row in cpu], 0.27, label='workers')
+    axes.set_xticks(x, ['%s\n%s' % (row.frame, row.executor) for row in cpu], fontsize=7)
+    axes.set_ylabel('CPU ms per classified frame')
+    axes.set_title('CPU per frame at 30 FPS, 0 ms engine')
+    axes.legend(fontsize=8)
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    pyplot.close(figure)
+
+
+def _ceiling_chart(ceilings: Dict[str, Measurement], path: Path) -> None:
+    pyplot = _pyplot()
+    figure, axes = pyplot.subplots(figsize=(5, 4))
+    names = list(ceilings)
+    axes.bar(names, [ceilings[name].fps for name in names])
+    axes.axhline(1500, color='gray', linestyle='--', label='target 1500 FPS')
+    axes.set_ylabel('FPS')
+    axes.set_title('ceiling: 224x224 nv12, 0 ms engine, 4 workers')
+    axes.legend(fontsize=8)
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    pyplot.close(figure)
 
 
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.strip().split('\n\n')[0])
     parser.add_argument('--models', default='all', help='comma-separated names, or all')
     parser.add_argument('--seconds', type=float, default=3.0, help='per measurement')
+    parser.add_argument('--executors', default='events,single_threaded',
+                        help='executors compared in the CPU and ceiling tables; the first one '
+                        'runs the models table')
     parser.add_argument('--skip-models', action='store_true')
-    parser.add_argument('--skip-overhead', action='store_true')
+    parser.add_argument('--skip-cpu', action='store_true')
+    parser.add_argument('--skip-ceiling', action='store_true')
     parser.add_argument('--out', default='bench_results')
-    parser.add_argument('--echo-node', action='store_true', help=argparse.SUPPRESS)
+    parser.add_argument('--echo-node', metavar='EXECUTOR', help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.echo_node:
-        return echo_node()
+        return echo_node(args.echo_node)
     os.environ.setdefault('ROS_DOMAIN_ID', str(1 + os.getpid() % 100))
     os.environ.setdefault('ROS_AUTOMATIC_DISCOVERY_RANGE', 'LOCALHOST')
     os.environ.setdefault('ROS_LOCALHOST_ONLY', '1')
     names = [i.name for i in load_catalog().values()] if args.models == 'all' \
         else args.models.split(',')
+    executors = args.executors.split(',')
     listener = Listener()
     try:
-        rows = [] if args.skip_models else bench_models(listener, names, args.seconds)
-        overhead = ceiling = None
-        if not args.skip_overhead:
-            overhead = bench_overhead(listener, max(args.seconds, 10.0))
-            ceiling = bench_ceiling(listener, args.seconds)
+        rows = [] if args.skip_models else bench_models(listener, names, args.seconds,
+                                                        executors[0])
+        cpu = [] if args.skip_cpu else bench_cpu(listener, max(args.seconds, 5.0), executors)
+        ceilings = {} if args.skip_ceiling else bench_ceiling(listener, args.seconds, executors)
     finally:
         listener.close()
-    print(write_report(rows, overhead, ceiling, Path(args.out)))
+    print(write_report(rows, cpu, ceilings, Path(args.out)))
     return 0
 
 
