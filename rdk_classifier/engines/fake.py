@@ -174,8 +174,11 @@ def _write(fd: int, text: str) -> None:
 
 def _check_number(name: str, value: Any, whole: bool) -> None:
     """Raise EngineError unless ``value`` is a finite number >= 0 (whole when ``whole``)."""
-    valid = (isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
-             and math.isfinite(value) and value >= 0 and (not whole or value == int(value)))
+    valid = isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+    if valid:
+        # As a float: typeshed's numbers.Real has no comparisons (PEP 484 leaves numbers out).
+        number = float(value)
+        valid = math.isfinite(number) and number >= 0 and (not whole or number.is_integer())
     if not valid:
         raise EngineError('fake engine option %s must be a %s >= 0, got %r'
                           % (name, 'whole number' if whole else 'finite number', value))
@@ -183,8 +186,9 @@ def _check_number(name: str, value: Any, whole: bool) -> None:
 
 def _is_nv12_dimension(value: Any) -> bool:
     """Tell whether ``value`` can be an NV12 height or width: an even whole number >= 2."""
-    return (isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
-            and value >= 2 and value % 2 == 0)
+    if not isinstance(value, numbers.Integral) or isinstance(value, (bool, np.bool_)):
+        return False
+    return int(value) >= 2 and int(value) % 2 == 0
 
 
 class FakeEngine(Engine):
@@ -225,7 +229,7 @@ class FakeEngine(Engine):
         self._hang_every = int(settings['hang_every'])
         self._hang_s = float(settings['hang_s'])
         self._calls = 0
-        self._device = None
+        self._device: Optional[int] = None
         if (self._latency_s or self._device_s) and sys.platform.startswith('linux'):
             # Sleep as exactly as the kernel allows (the default slack adds ~50 us a sleep).
             # The slack is per thread: the pipeline builds and runs an engine on one thread.
@@ -270,13 +274,12 @@ class FakeEngine(Engine):
         # The forward lasts latency_ms from its start, or until its turn on the shared device ends.
         ends = started + self._latency_s
         if self._device is not None:
-            ends = self._reserve_device(ends)
+            ends = self._reserve_device(self._device, ends)
         self._wait_until(ends)
         return logits
 
-    def _reserve_device(self, ends: float) -> float:
+    def _reserve_device(self, fd: int, ends: float) -> float:
         """Book the device for the last 1 / device_fps s of the forward; return when it ends."""
-        fd = self._device
         fcntl.flock(fd, fcntl.LOCK_EX)
         try:
             stored = os.pread(fd, 8, 0)
