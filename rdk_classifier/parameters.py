@@ -94,7 +94,7 @@ NODE_PARAMETERS: Tuple[ParameterSpec, ...] = (
                   minimum=1),
     ParameterSpec('model_dirs', Parameter.Type.STRING_ARRAY,
                   'Folders searched for model files before the defaults'),
-    ParameterSpec('executor', 'single_threaded',
+    ParameterSpec('executor', 'auto',
                   'auto: the events executor where rclpy has it (less CPU per frame), else '
                   'single_threaded', choices=EXECUTORS),
     ParameterSpec('top_k', 5, 'Results per classification', read_only=False,
