@@ -56,9 +56,9 @@ if [[ -f $venv/.rdk_setup_stamp && $(cat "$venv/.rdk_setup_stamp") == "$stamp" ]
   exit 0
 fi
 
-echo "setup: creating the development environment in $venv (a few minutes the first time)"
 if [[ ! -x $venv/bin/python ]]; then
   python=$(pick_python)
+  echo "setup: creating the development environment in $venv (a few minutes the first time)"
   "$python" -m venv "$venv"
 fi
 echo "setup: $("$venv/bin/python" --version) in $venv"
