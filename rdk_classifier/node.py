@@ -537,12 +537,13 @@ class ManagedClassifierNode(ClassifierSteps, LifecycleNode):
         super().destroy_node()
 
 
-def make_executor(choice: str) -> Executor:
+def make_executor(choice: str, context: Optional[rclpy.Context] = None) -> Executor:
     """
-    Return the executor for the ``executor`` parameter.
+    Return the executor for the ``executor`` parameter (auto: events where rclpy has it).
 
     The events executor (rclpy.experimental, Jazzy and newer) spends far less CPU per message
-    than the SingleThreadedExecutor's wait-set rebuild; Humble has only the latter.
+    than the SingleThreadedExecutor's wait-set rebuild; Humble has only the latter. Spin either
+    with :func:`spin_until_shutdown`.
     """
     if choice in ('auto', 'events'):
         try:
@@ -552,8 +553,8 @@ def make_executor(choice: str) -> Executor:
                 raise ConfigError('executor events needs rclpy.experimental.EventsExecutor '
                                   '(ROS 2 Jazzy or newer); use executor:=auto') from None
         else:
-            return EventsExecutor()
-    return SingleThreadedExecutor()
+            return EventsExecutor(context=context)
+    return SingleThreadedExecutor(context=context)
 
 
 def spin_until_shutdown(executor: Executor) -> None:
