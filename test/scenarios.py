@@ -58,6 +58,8 @@ NUM_CLASSES = 1000
 TIMEOUT_S = 20.0
 CAM1 = '/scn/cam1/image_raw'
 CAM2 = '/scn/cam2/image_raw'
+#: The managed node's camera: its own, so that the other setups' nodes never answer for it.
+MANAGED_CAM = '/scn/managed/image_raw'
 LATCHED = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
                      durability=DurabilityPolicy.TRANSIENT_LOCAL)
 RELIABLE = QoSProfile(depth=5, reliability=ReliabilityPolicy.RELIABLE)
@@ -430,27 +432,27 @@ def lifecycle_transitions(client: ScenarioClient) -> None:
         return client.raw_image('bgr8', data, 64, 48, step), y
 
     assert client.lifecycle_state() == 'unconfigured'
-    client.no_classification(CAM1, frame()[0], wait=1.0)
+    client.no_classification(MANAGED_CAM, frame()[0], wait=1.0)
     assert client.change_state('configure')
     assert client.lifecycle_state() == 'inactive'
-    client.no_classification(CAM1, frame()[0], wait=1.0)
+    client.no_classification(MANAGED_CAM, frame()[0], wait=1.0)
     for _ in range(2):  # activate again after a deactivation
         assert client.change_state('activate')
         assert client.lifecycle_state() == 'active'
         msg, y = frame(120)
-        result = client.classify(CAM1, msg)
+        result = client.classify(MANAGED_CAM, msg)
         assert result.results[0].class_id == str(expected_class(y))
         assert client.change_state('deactivate')
         assert client.lifecycle_state() == 'inactive'
-        client.no_classification(CAM1, frame()[0], wait=1.0)
+        client.no_classification(MANAGED_CAM, frame()[0], wait=1.0)
     assert client.change_state('cleanup')
     assert client.lifecycle_state() == 'unconfigured'
-    client.no_classification(CAM1, frame()[0], wait=1.0)
+    client.no_classification(MANAGED_CAM, frame()[0], wait=1.0)
     assert not client.change_state('activate'), 'an unconfigured node cannot activate'
     # Configured again after a cleanup: the workers start anew.
     assert client.change_state('configure') and client.change_state('activate')
     msg, y = frame(200)
-    assert client.classify(CAM1, msg).results[0].class_id == str(expected_class(y))
+    assert client.classify(MANAGED_CAM, msg).results[0].class_id == str(expected_class(y))
     assert client.change_state('deactivate') and client.change_state('cleanup')
 
 
@@ -483,7 +485,8 @@ SETUPS = {
                               reliable_publisher_heard, label_info_latched, overlay_image,
                               dynamic_parameters, multi_camera, malformed_frames_dropped]),
     'compressed': Setup(dict(BASE, image_transport='compressed', threads=1), [compressed_input]),
-    'lifecycle': Setup(dict(BASE, threads=1), [lifecycle_transitions], managed=True),
+    'lifecycle': Setup(dict(BASE, threads=1, image_topics=[MANAGED_CAM]), [lifecycle_transitions],
+                       managed=True),
 }
 
 
