@@ -37,13 +37,15 @@ def test_mypy():
 
 @pytest.mark.linter
 @pytest.mark.mypy
-def test_mypy_without_ament(pytestconfig):
+def test_mypy_without_ament(pytestconfig, tmp_path):
     if importlib.util.find_spec('ament_mypy') is not None:
         pytest.skip('test_mypy runs ament_mypy with the same configuration')
     api = pytest.importorskip(
         'mypy.api', reason='mypy is not installed (requirements/python.txt has it)')
-    # Unlike ament_mypy, keep mypy's cache (in pytest's): a second run takes a second, not 30.
-    cache = pytestconfig.cache.mkdir('mypy')
+    # Unlike ament_mypy, keep mypy's cache in pytest's (unless -p no:cacheprovider): a second
+    # run takes a second, not 30.
+    cache = getattr(pytestconfig, 'cache', None)
+    cache_dir = cache.mkdir('mypy') if cache is not None else tmp_path
     report, errors, status = api.run(
-        ['--config-file', str(CONFIG), '--cache-dir', str(cache)] + CHECKED)
+        ['--config-file', str(CONFIG), '--cache-dir', str(cache_dir)] + CHECKED)
     assert status == 0, 'Found type errors:\n' + report + errors
