@@ -15,7 +15,7 @@
 """
 Long fault run of the node (issue 13): thousands of frames while workers crash, hang and reload.
 
-    .venv/bin/python benchmarks/fault_soak.py [--frames 2000] [--rate 60] [--fault-every 15]
+    .venv/bin/python benchmarks/fault_soak.py [--frames 3000] [--rate 60] [--fault-every 60]
 
 For each setup (threads 1-4, cameras 1-3) the node runs as a subprocess with the fake engine;
 frames of known class are published while faults are injected at random moments (SIGKILL of one
@@ -46,9 +46,9 @@ KINDS = ('kill',) + tuple(fault.split()[0] for fault in FILE_FAULTS)
 
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.strip().split('\n\n')[0])
-    parser.add_argument('--frames', type=int, default=2000, help='frames per setup')
+    parser.add_argument('--frames', type=int, default=3000, help='frames per setup')
     parser.add_argument('--rate', type=float, default=60.0, help='frames a second')
-    parser.add_argument('--fault-every', type=int, default=15,
+    parser.add_argument('--fault-every', type=int, default=60,
                         help='one fault every N frames on average')
     parser.add_argument('--latency-ms', type=float, default=5.0, help='fake forward time')
     parser.add_argument('--seed', type=int, default=13)
@@ -77,6 +77,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                 run.stop(reloading)
             report = run.report
             ok = (report.misattributed == 0 and report.out_of_order == 0
+                  and report.reloading_at_stop == reloading
                   and report.unaccounted == 0 and report.exit_code == 0
                   and report.worker_restarts == report.ended_workers
                   and report.stop_s < 2.0 and not report.workers_left

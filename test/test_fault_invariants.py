@@ -58,6 +58,7 @@ def test_results_keep_their_frames_through_worker_faults(client, threads, camera
     assert report.unaccounted == 0, context
     assert report.results <= report.published, context
     assert report.worker_restarts == report.ended_workers, context
+    assert report.reloading_at_stop == while_reloading, context
     assert report.exit_code == 0, context
     assert report.stop_s < STOP_BOUND_S, context
     assert report.workers_left == 0 and report.shared_memory_left == 0, context
