@@ -28,7 +28,8 @@ CPU per frame is what the node process (all its threads) and, separately, its wo
 spend per classified frame at 30 FPS (utime + stime from /proc), beside a zero-work echo node
 (subscribe, publish the header back) spun by the same executor: their ratio is what the node
 adds to transport. The ceiling is the node's FPS for 224x224 nv12 frames with a 0 ms engine.
-Both are measured for each executor in the same run.
+Both are measured for each executor in the same run, --repeats times round all configurations
+(medians reported: the machine may be shared).
 
 Prints markdown tables (figures and ratios measured in this run) and writes them with PNG
 charts into --out. Frames over 512 KB are published through config/fastdds_large_frames.xml.
@@ -249,61 +250,85 @@ def bench_models(listener: Listener, names: Sequence[str], seconds: float,
     return rows
 
 
+def median_of(runs: Sequence[Measurement]) -> Measurement:
+    """Return the field-by-field median of repeated measurements."""
+    return Measurement(*(float(np.median([getattr(run, name) for run in runs]))
+                         for name in ('fps', 'received', 'p50', 'p99', 'node_ms', 'workers_ms')))
+
+
 @dataclass
 class CpuRow:
-    """One frame size through one executor: the echo node and the classifier node."""
+    """One frame size through one executor: the echo node and the classifier node (medians)."""
 
     frame: str
     executor: str
     echo: Measurement
     node: Measurement
-
-    @property
-    def ratio(self) -> float:
-        """Node process CPU per frame over the echo node's."""
-        return self.node.node_ms / self.echo.node_ms
+    #: Node over echo CPU per frame, median of the ratios of runs made back to back.
+    ratio: float
 
 
-def bench_cpu(listener: Listener, seconds: float, executors: Sequence[str]) -> List[CpuRow]:
+def bench_cpu(listener: Listener, seconds: float, executors: Sequence[str],
+              repeats: int) -> List[CpuRow]:
     """CPU per frame at 30 FPS of the echo node and of the node (0 ms engine, 1 worker)."""
-    rows = []
     count = int(30 * (seconds + 1.0))
-    for width, height, encoding in CPU_FRAMES:
-        frame = '%dx%d %s' % (width, height, encoding)
-        for executor in executors:
-            figures = {}
-            for label, starter in (
-                    ('echo', lambda: start_echo_node(executor)),
-                    ('node', lambda: start_node(executor, 'engine:=fake', 'threads:=1'))):
-                process = starter()
-                try:
-                    figures[label] = measure(listener, camera(width, height, encoding, 30, count),
-                                             warmup_s=1.0, watched=process.pid)
-                finally:
-                    stop(process)
-            row = CpuRow(frame, executor, figures['echo'], figures['node'])
-            rows.append(row)
-            print('%-18s %-15s echo %.3f ms/frame, node %.3f ms/frame (%.2fx), workers %.3f'
-                  % (frame, executor, row.echo.node_ms, row.node.node_ms, row.ratio,
-                     row.node.workers_ms), flush=True)
-    return rows
+    runs: Dict[Tuple[str, str], List[Dict[str, Measurement]]] = {}
+    # Repeats go round every configuration, so that a burst of load elsewhere on the machine
+    # lands in one run of each rather than in every run of one.
+    for _ in range(repeats):
+        for width, height, encoding in CPU_FRAMES:
+            frame = '%dx%d %s' % (width, height, encoding)
+            for executor in executors:
+                figures = {}
+                for label, starter in (
+                        ('echo', lambda: start_echo_node(executor)),
+                        ('node', lambda: start_node(executor, 'engine:=fake', 'threads:=1'))):
+                    process = starter()
+                    try:
+                        figures[label] = measure(
+                            listener, camera(width, height, encoding, 30, count), warmup_s=1.0,
+                            watched=process.pid)
+                    finally:
+                        stop(process)
+                runs.setdefault((frame, executor), []).append(figures)
+                print('%-18s %-15s echo %.3f ms/frame, node %.3f ms/frame, workers %.3f'
+                      % (frame, executor, figures['echo'].node_ms, figures['node'].node_ms,
+                         figures['node'].workers_ms), flush=True)
+    return [CpuRow(frame, executor, median_of([run['echo'] for run in done]),
+                   median_of([run['node'] for run in done]),
+                   float(np.median([run['node'].node_ms / run['echo'].node_ms for run in done])))
+            for (frame, executor), done in runs.items()]
 
 
-def bench_ceiling(listener: Listener, seconds: float,
-                  executors: Sequence[str]) -> Dict[str, Measurement]:
+@dataclass
+class Ceiling:
+    """The ceiling per executor (medians) and the events / single-threaded FPS per repeat."""
+
+    per_executor: Dict[str, Measurement]
+    gains: List[float]
+    repeats: int
+
+
+def bench_ceiling(listener: Listener, seconds: float, executors: Sequence[str],
+                  repeats: int) -> Ceiling:
     """Highest FPS of the node for 224x224 nv12 frames with a 0 ms engine, per executor."""
-    ceilings = {}
+    runs: Dict[str, List[Measurement]] = {executor: [] for executor in executors}
+    gains = []
     rate = 4000.0
-    for executor in executors:
-        node = start_node(executor, 'engine:=fake', 'threads:=4')
-        try:
-            ceilings[executor] = measure(
-                listener, camera(224, 224, 'nv12', rate, int(rate * seconds)), 0.5,
-                watched=node.pid)
-        finally:
-            stop(node)
-        print('ceiling %-15s %.0f FPS' % (executor, ceilings[executor].fps), flush=True)
-    return ceilings
+    for _ in range(repeats):
+        for executor in executors:
+            node = start_node(executor, 'engine:=fake', 'threads:=4')
+            try:
+                runs[executor].append(measure(
+                    listener, camera(224, 224, 'nv12', rate, int(rate * seconds)), 0.5,
+                    watched=node.pid))
+            finally:
+                stop(node)
+            print('ceiling %-15s %.0f FPS' % (executor, runs[executor][-1].fps), flush=True)
+        if 'events' in runs and 'single_threaded' in runs:
+            gains.append(runs['events'][-1].fps / max(runs['single_threaded'][-1].fps, 1e-9))
+    return Ceiling({executor: median_of(done) for executor, done in runs.items()}, gains,
+                   repeats)
 
 
 def echo_node(executor_choice: str) -> int:
@@ -324,7 +349,7 @@ def echo_node(executor_choice: str) -> int:
     return 0
 
 
-def write_report(rows: List[dict], cpu: List[CpuRow], ceilings: Dict[str, Measurement],
+def write_report(rows: List[dict], cpu: List[CpuRow], ceiling: Optional[Ceiling],
                  out: Path) -> str:
     lines = []
     out.mkdir(parents=True, exist_ok=True)
@@ -348,7 +373,7 @@ def write_report(rows: List[dict], cpu: List[CpuRow], ceilings: Dict[str, Measur
                      '(worst %.1f%%)' % ('PASS' if worst >= 0.95 else 'MISS', 100 * worst))
         _models_chart(rows, out / 'bench_node_models.png')
     if cpu:
-        lines += ['', '| 30 FPS, 0 ms engine | executor | echo node CPU ms/frame | '
+        lines += ['', '| 30 FPS, 0 ms engine (medians) | executor | echo node CPU ms/frame | '
                   'node CPU ms/frame | node / echo | workers CPU ms/frame | FPS echo / node | '
                   'p50 / p99 ms echo | p50 / p99 ms node |',
                   '|---|---|---|---|---|---|---|---|---|']
@@ -360,20 +385,23 @@ def write_report(rows: List[dict], cpu: List[CpuRow], ceilings: Dict[str, Measur
                                      row.ratio, node.workers_ms, echo.fps, node.fps, echo.p50,
                                      echo.p99, node.p50, node.p99))
         _cpu_chart(cpu, out / 'bench_node_cpu.png')
-    if ceilings:
-        lines += ['', '| ceiling, 224x224 nv12, 0 ms engine, 4 workers | FPS | '
-                  'node CPU ms/frame | workers CPU ms/frame |', '|---|---|---|---|']
-        for executor, ceiling in ceilings.items():
+    if ceiling:
+        lines += ['', '| ceiling, 224x224 nv12, 0 ms engine, 4 workers (median of %d) | FPS | '
+                  'node CPU ms/frame | workers CPU ms/frame |' % ceiling.repeats,
+                  '|---|---|---|---|']
+        for executor, figures in ceiling.per_executor.items():
             lines.append('| %s | %.0f | %.3f | %.3f |' % (
-                executor, ceiling.fps, ceiling.node_ms, ceiling.workers_ms))
-        if 'events' in ceilings and 'single_threaded' in ceilings:
-            events, single = ceilings['events'].fps, ceilings['single_threaded'].fps
-            gain = events / max(single, 1e-9)
+                executor, figures.fps, figures.node_ms, figures.workers_ms))
+        if ceiling.gains:
+            events = ceiling.per_executor['events'].fps
+            gain = float(np.median(ceiling.gains))
             lines.append('\nevents executor: %.0f FPS (%s, target >= 1500), %.2fx the '
-                         'SingleThreadedExecutor (%s, target >= 1.6x)' % (
+                         'SingleThreadedExecutor run next to it (median; %.2fx to %.2fx; %s, '
+                         'target >= 1.6x)' % (
                              events, 'PASS' if events >= 1500 else 'MISS', gain,
+                             min(ceiling.gains), max(ceiling.gains),
                              'PASS' if gain >= 1.6 else 'MISS'))
-        _ceiling_chart(ceilings, out / 'bench_node_ceiling.png')
+        _ceiling_chart(ceiling.per_executor, out / 'bench_node_ceiling.png')
     report = '\n'.join(lines)
     (out / 'bench_node.md').write_text(report + '\n')
     return report
@@ -441,6 +469,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument('--executors', default='events,single_threaded',
                         help='executors compared in the CPU and ceiling tables; the first one '
                         'runs the models table')
+    parser.add_argument('--repeats', type=int, default=3,
+                        help='runs of each CPU and ceiling configuration (medians reported)')
     parser.add_argument('--skip-models', action='store_true')
     parser.add_argument('--skip-cpu', action='store_true')
     parser.add_argument('--skip-ceiling', action='store_true')
@@ -459,11 +489,13 @@ def main(argv: Optional[List[str]] = None) -> int:
     try:
         rows = [] if args.skip_models else bench_models(listener, names, args.seconds,
                                                         executors[0])
-        cpu = [] if args.skip_cpu else bench_cpu(listener, max(args.seconds, 5.0), executors)
-        ceilings = {} if args.skip_ceiling else bench_ceiling(listener, args.seconds, executors)
+        cpu = [] if args.skip_cpu else bench_cpu(listener, max(args.seconds, 5.0), executors,
+                                                 args.repeats)
+        ceiling = None if args.skip_ceiling else bench_ceiling(listener, args.seconds,
+                                                               executors, args.repeats)
     finally:
         listener.close()
-    print(write_report(rows, cpu, ceilings, Path(args.out)))
+    print(write_report(rows, cpu, ceiling, Path(args.out)))
     return 0
 
 
