@@ -54,7 +54,12 @@ def _overrides(context: LaunchContext) -> dict:
         if text:
             values[name] = text
     if 'threads' in values:
-        values['threads'] = int(values['threads'])
+        try:
+            values['threads'] = int(values['threads'])
+        except ValueError:
+            # launch prints only the message: int()'s would not name the argument.
+            raise ValueError('threads:=%s is not a whole number of worker processes'
+                             % values['threads']) from None
     if 'image_topics' in values:
         topics = yaml.safe_load(values['image_topics'])
         values['image_topics'] = [str(t) for t in (topics if isinstance(topics, list)
