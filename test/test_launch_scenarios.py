@@ -17,11 +17,15 @@
 launch_testing: every setup of scenarios.py against classify.launch.py, one launch per setup.
 
 Needs launch, launch_ros and launch_testing (colcon test on a robot); test_node_process.py runs
-the same scenarios with the node as a subprocess where they are not installed.
+the same scenarios with the node as a subprocess where they are not installed. One run exists
+only here: the managed node left to classify.launch.py's autostart (launch_ros lifecycle events).
 """
 
+from dataclasses import dataclass
 import os
 import tempfile
+import time
+from typing import Callable, Dict, List
 import unittest
 
 import pytest
@@ -42,14 +46,42 @@ import rclpy  # noqa: E402
 import scenarios  # noqa: E402
 
 
+def reached_active_by_itself(client: scenarios.ScenarioClient) -> None:
+    """Autostart configured and activated the managed node: it is active and classifies."""
+    deadline = time.monotonic() + scenarios.TIMEOUT_S
+    while client.lifecycle_state() != 'active':
+        assert time.monotonic() < deadline, 'not active %.0f s after start' % scenarios.TIMEOUT_S
+        time.sleep(0.1)
+    data, step, y = scenarios.uniform_frame('bgr8', 120)
+    result = client.classify(scenarios.MANAGED_CAM,
+                             client.raw_image('bgr8', data, 64, 48, step))
+    assert result.results[0].class_id == str(scenarios.expected_class(y))
+
+
+@dataclass(frozen=True)
+class LaunchRun:
+    """One launch of classify.launch.py: a node setup of scenarios.py, launched how."""
+
+    setup: str
+    arguments: Dict[str, str]
+    ready_line: str
+    scenarios: List[Callable[[scenarios.ScenarioClient], None]]
+
+
+RUNS = {name: LaunchRun(name, setup.launch_arguments, setup.ready_line, setup.scenarios)
+        for name, setup in scenarios.SETUPS.items()}
+RUNS['lifecycle_autostart'] = LaunchRun('lifecycle', {'lifecycle': 'true', 'autostart': 'true'},
+                                        'unconfigured', [reached_active_by_itself])
+
+
 @pytest.mark.launch_test
-@launch_testing.parametrize('setup', list(scenarios.SETUPS))
-def generate_test_description(setup):
+@launch_testing.parametrize('run', list(RUNS))
+def generate_test_description(run):
     params = scenarios.write_params_file(
-        setup, os.path.join(tempfile.mkdtemp(prefix='rdk_classifier_'), 'params.yaml'))
+        RUNS[run].setup, os.path.join(tempfile.mkdtemp(prefix='rdk_classifier_'), 'params.yaml'))
     launch_file = os.path.join(get_package_share_directory('rdk_classifier'), 'launch',
                                'classify.launch.py')
-    arguments = dict(scenarios.SETUPS[setup].launch_arguments, params_file=params)
+    arguments = dict(RUNS[run].arguments, params_file=params)
     return LaunchDescription([
         IncludeLaunchDescription(PythonLaunchDescriptionSource(launch_file),
                                  launch_arguments=arguments.items()),
@@ -70,9 +102,9 @@ class TestScenarios(unittest.TestCase):
         cls.client.close()
         rclpy.shutdown(context=cls.context)
 
-    def test_scenarios(self, proc_output, setup):
-        proc_output.assertWaitFor(scenarios.SETUPS[setup].ready_line, timeout=60)
-        for scenario in scenarios.SETUPS[setup].scenarios:
+    def test_scenarios(self, proc_output, run):
+        proc_output.assertWaitFor(RUNS[run].ready_line, timeout=60)
+        for scenario in RUNS[run].scenarios:
             with self.subTest(scenario=scenario.__name__):
                 scenario(self.client)
 
