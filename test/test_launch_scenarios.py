@@ -74,11 +74,15 @@ RUNS['lifecycle_autostart'] = LaunchRun('lifecycle', {'lifecycle': 'true', 'auto
                                         'unconfigured', [reached_active_by_itself])
 
 
+# Removed when the test process exits, after every launch: the nodes read their files at start.
+PARAMS_DIR = tempfile.TemporaryDirectory(prefix='rdk_classifier_launch_test_')
+
+
 @pytest.mark.launch_test
 @launch_testing.parametrize('run', list(RUNS))
 def generate_test_description(run):
     params = scenarios.write_params_file(
-        RUNS[run].setup, os.path.join(tempfile.mkdtemp(prefix='rdk_classifier_'), 'params.yaml'))
+        RUNS[run].setup, os.path.join(PARAMS_DIR.name, run + '.yaml'))
     launch_file = os.path.join(get_package_share_directory('rdk_classifier'), 'launch',
                                'classify.launch.py')
     arguments = dict(RUNS[run].arguments, params_file=params)
