@@ -422,7 +422,8 @@ class _Lane:
         """Take a frame or finish the oldest one; check the worker when idle."""
         exit_code = self._worker.exit_code
         if exit_code is not None and not self.records:
-            raise WorkerFailure('worker process died while idle (exit code %s)' % exit_code)
+            raise WorkerFailure('worker process %d died while idle (exit code %s)'
+                                % (self._worker.pid, exit_code))
         if not self._worker.loaded:
             if time.monotonic() >= self._retry_at:
                 self._restart_worker()

@@ -249,7 +249,8 @@ class Worker:
         except (EOFError, OSError) as exc:
             raise WorkerFailure(self._death()) from exc
         if reply is None:
-            raise WorkerFailure('inference took longer than %.0f ms' % (timeout * 1e3))
+            raise WorkerFailure('worker process %d: inference took longer than %.0f ms'
+                                % (self._pid, timeout * 1e3))
         self._outstanding -= 1
         return reply
 
@@ -307,7 +308,7 @@ class Worker:
     def _death(self) -> str:
         """Describe the end of a process whose pipe broke (it may not be reaped yet)."""
         self._process.join(_REAP_S)
-        return 'worker process died (exit code %s)' % self._process.exitcode
+        return 'worker process %d died (exit code %s)' % (self._pid, self._process.exitcode)
 
     def _model_name(self) -> str:
         return self._spec.model_path or 'its model'

@@ -24,13 +24,15 @@ worker reloads, and may start it again. Checked (see rdk_classifier/pipeline.py)
 - every result has the class of the frame whose token it carries, on that frame's camera, and
   a camera's results never go back to an older frame;
 - received == published + drops for every camera once idle, and again once stopped;
-- worker_restarts == the worker processes that ended: killed here, or that took a hang, exit or
-  fail_load fault (the fault file records which process took each);
+- worker_restarts == the worker processes that ended: killed here, that took a hang, exit or
+  fail_load fault (the fault file records which process took each), or that their lane killed
+  for a timeout (the drop message names the process);
 - stop() returns in < 2 s (a generous bound on a busy machine; the design needs ~0.1 s), and
   leaves no worker process and no shared memory behind.
 """
 
 import os
+import re
 import signal
 import tempfile
 import time
@@ -44,6 +46,7 @@ from rdk_classifier.engines.fake import add_fault, taken_faults
 
 #: Faults whose worker process ends (and is replaced).
 ENDING_FAULTS = ('hang', 'exit', 'fail_load')
+TIMED_OUT = re.compile(r'worker process (\d+): inference took longer than')
 INFER_TIMEOUT_S = 1.0
 STOP_BOUND_S = 2.0
 SETTLE_S = 30.0
@@ -120,10 +123,13 @@ class Run:
         return sum(f.startswith(kind) for _, f in taken_faults(self.fault_file))
 
     def ended_workers(self) -> Set[int]:
-        """Worker processes that ended while running: killed here or by a fault they took."""
+        """Return the worker processes that ended while running (see the module docstring)."""
+        # Timeouts also cover a forward that a busy machine stalled past infer_timeout_s.
         faulted = {pid for pid, fault in taken_faults(self.fault_file)
                    if fault.split()[0] in ENDING_FAULTS}
-        return self.killed | faulted
+        timed_out = {int(match.group(1)) for _, _, message in list(self.recorder.drops)
+                     for match in [TIMED_OUT.search(message)] if match}
+        return self.killed | faulted | timed_out
 
     def settle(self, restarts: Optional[int] = None) -> None:
         """
