@@ -39,7 +39,8 @@ replacement cannot load its model the lane tries again after 0.5 s, doubling up 
 meanwhile the other lanes serve the frames, or, when no worker is loaded at all, the lane drops
 the frames it takes as ``dropped_engine`` with the reason (so the node logs it). Workers are
 started with 'spawn' (forking a process that runs DDS threads is unsafe) from one spawner thread
-that lives as long as the pipeline, and die with the node (PR_SET_PDEATHSIG).
+that lives as long as the pipeline, and die with the node (PR_SET_PDEATHSIG). :meth:`stop` joins
+the lanes, so it must not be called from ``on_result`` or ``on_drop``.
 
 Pairing frames with replies
 ---------------------------
