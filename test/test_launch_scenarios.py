@@ -71,7 +71,7 @@ class LaunchRun:
 RUNS = {name: LaunchRun(name, setup.launch_arguments, setup.ready_line, setup.scenarios)
         for name, setup in scenarios.SETUPS.items()}
 RUNS['lifecycle_autostart'] = LaunchRun('lifecycle', {'lifecycle': 'true', 'autostart': 'true'},
-                                        'unconfigured', [reached_active_by_itself])
+                                        'classifying', [reached_active_by_itself])
 
 
 # Removed when the test process exits, after every launch: the nodes read their files at start.
