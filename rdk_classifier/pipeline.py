@@ -64,6 +64,8 @@ Invariants (tested in test/test_pipeline_invariants.py and test/test_fault_invar
   model (re)load or a hung forward: every wait polls the stop flag, and workers get one shared
   second to exit before they are killed. No worker process or shared memory outlives it.
 - A stopped pipeline can be started again; counters carry on.
+- Once :meth:`InferencePipeline.pause` returns, no result is handed over until :meth:`resume`:
+  frames waiting, submitted or finishing meanwhile are counted as ``dropped_disabled``.
 """
 
 from collections import deque
@@ -79,7 +81,7 @@ from typing import Any, Callable, Deque, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from rdk_classifier.engines import EngineError, EngineSpec
-from rdk_classifier.frames import FrameError, NV12Converter
+from rdk_classifier.frames import DEFAULT_MAX_PIXELS, FrameError, NV12Converter
 from rdk_classifier.postprocess import softmax, top_k
 from rdk_classifier.stats import CameraStats
 from rdk_classifier.worker import (ModelShape, PipelineStopping, Reply, Request, Worker,
@@ -175,14 +177,15 @@ class InferencePipeline:
                  on_drop: Callable[[str, str, str], None],
                  resize_mode: str = 'center_crop', crop_pct: float = 0.875,
                  top_k_count: int = 5, score_threshold: float = 0.0,
-                 infer_timeout_s: Optional[float] = None) -> None:
+                 infer_timeout_s: Optional[float] = None,
+                 max_pixels: int = DEFAULT_MAX_PIXELS) -> None:
         """
         Create the pipeline; nothing runs before :meth:`start`.
 
         ``on_result(result)`` and ``on_drop(camera, reason, message)`` are called from lane
         threads; on_drop reports frames dropped as malformed or by the engine. ``top_k_count``,
         ``score_threshold``, ``infer_timeout_s`` and ``capture_input`` may be changed at any
-        time.
+        time. Frames over ``max_pixels`` are malformed (see NV12Converter).
         """
         if threads < 1:
             raise ValueError('threads must be >= 1, got %d' % threads)
@@ -192,6 +195,7 @@ class InferencePipeline:
         self._on_drop = on_drop
         self._resize_mode = resize_mode
         self._crop_pct = crop_pct
+        self._max_pixels = max_pixels
         self.top_k_count = top_k_count
         self.score_threshold = score_threshold
         self.infer_timeout_s = infer_timeout_s
@@ -199,6 +203,7 @@ class InferencePipeline:
         self._slots: Dict[str, _CameraSlot] = {camera: _CameraSlot() for camera in cameras}
         self._ready = threading.Condition()
         self._stopping = threading.Event()
+        self._paused = False
         self._idle_lanes = 0
         self._workers: List[Worker] = []
         self._lanes: List[_Lane] = []
@@ -253,7 +258,7 @@ class InferencePipeline:
                 shape = worker.wait_loaded(self._stopping)
             # Built here, so a geometry that cannot work fails start() instead of a lane.
             converters = [NV12Converter(shape.input_width, shape.input_height,
-                                        self._resize_mode, self._crop_pct)
+                                        self._resize_mode, self._crop_pct, self._max_pixels)
                           for _ in self._workers]
         except PipelineStopping:
             self.stop()
@@ -276,6 +281,9 @@ class InferencePipeline:
             if self._stopping.is_set():
                 slot.stats.count('dropped_stopped')
                 return
+            if self._paused:
+                slot.stats.count('dropped_disabled')
+                return
             if slot.pending is not None:
                 slot.stats.count('dropped_busy')
             else:
@@ -295,11 +303,7 @@ class InferencePipeline:
         for lane in self._lanes:
             lane.thread.join()
         self._lanes = []
-        with self._ready:
-            for slot in self._slots.values():
-                if slot.pending is not None:
-                    slot.pending = None
-                    slot.stats.count('dropped_stopped')
+        self._discard_waiting('dropped_stopped')
         deadline = time.monotonic() + WORKER_EXIT_S
         for worker in self._workers:
             worker.request_exit()
@@ -309,6 +313,33 @@ class InferencePipeline:
         if self._spawner is not None:
             self._spawner.shutdown()
             self._spawner = None
+
+    def pause(self) -> None:
+        """
+        Hand over no more results until :meth:`resume`; the workers stay loaded.
+
+        Returns once no result is being handed over (a lane may be inside on_result), so the
+        caller can then disable what on_result publishes through.
+        """
+        with self._ready:
+            self._paused = True
+        self._discard_waiting('dropped_disabled')
+        for slot in self._slots.values():
+            with slot.deliver_lock:  # waits for a hand-over in progress
+                pass
+
+    def resume(self) -> None:
+        """Hand over results again."""
+        with self._ready:
+            self._paused = False
+
+    def _discard_waiting(self, counter: str) -> None:
+        """Drop the frames waiting in the slots, counting each in ``counter``."""
+        with self._ready:
+            for slot in self._slots.values():
+                if slot.pending is not None:
+                    slot.pending = None
+                    slot.stats.count(counter)
 
     # Lane services -------------------------------------------------------------------------
 
@@ -372,6 +403,9 @@ class InferencePipeline:
         result = Result(taken.frame.camera, taken.frame.token, top, record.convert_s,
                         reply.infer_s, post_s, captured)
         with taken.slot.deliver_lock:
+            if self._paused:
+                stats.count('dropped_disabled')
+                return
             if taken.seq < taken.slot.last_delivered_seq:
                 stats.count('dropped_stale')
                 return

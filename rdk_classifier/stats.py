@@ -58,7 +58,7 @@ COUNTERS = (
     'dropped_bad',     # malformed frames (wrong size, encoding, undecodable data)
     'dropped_engine',  # engine raised, timed out or its worker died
     'dropped_stale',   # finished after a newer frame of the same camera was published
-    'dropped_disabled',  # arrived while `enabled` was false
+    'dropped_disabled',  # arrived or finished while `enabled` was false or the node inactive
     'dropped_stopped',  # waiting or in flight when the pipeline stopped, or arrived after
 )
 

@@ -336,6 +336,40 @@ def test_a_stopped_pipeline_starts_again(collector):
         pipeline.stop()
 
 
+def test_a_paused_pipeline_hands_over_nothing_and_counts_every_frame(collector):
+    pipeline = make_pipeline(collector, latency_ms=300.0)
+    pipeline.start()
+    try:
+        pipeline.submit(nv12_frame('cam', 40, token='in flight'))
+        wait_for(lambda: pipeline.in_flight == 1, 'the frame taken by the lane')
+        pipeline.submit(nv12_frame('cam', 50, token='waiting'))
+        pipeline.pause()
+        pipeline.submit(nv12_frame('cam', 60, token='while paused'))
+        wait_for(lambda: pipeline.in_flight == 0, 'the forward in flight to finish')
+        assert collector.results == []
+        counts = pipeline.stats('cam').snapshot()['counts']
+        assert (counts['received'], counts['dropped_disabled'], counts['published']) == (3, 3, 0)
+        pipeline.resume()
+        pipeline.submit(nv12_frame('cam', 70, token='resumed'))
+        collector.wait(lambda: collector.results)
+    finally:
+        pipeline.stop()
+    assert [r.token for r in collector.results] == ['resumed']
+
+
+def test_frames_over_the_pixel_bound_are_malformed(collector):
+    pipeline = InferencePipeline(EngineSpec('fake'), ['cam'], 1, collector.on_result,
+                                 collector.on_drop, max_pixels=SIZE * SIZE - 1)
+    pipeline.start()
+    try:
+        pipeline.submit(nv12_frame('cam', 60, token='one pixel too many'))
+        collector.wait(lambda: collector.drops)
+    finally:
+        pipeline.stop()
+    assert collector.drops[0][1] == 'dropped_bad' and 'max_frame_pixels' in collector.drops[0][2]
+    assert collector.results == []
+
+
 def test_a_process_that_cannot_be_started_leaves_the_worker_usable():
     def spawn_without_fds(process):
         # What Process.start() raises when os.pipe() in popen_spawn_posix._launch finds no fd.
