@@ -56,3 +56,19 @@ def test_png_bomb_is_dropped_without_the_memory_it_would_take(client, tmp_path):
         client.classify(topic, good)
     finally:
         assert node.stop() == 0, node.output
+
+
+def test_max_frame_pixels_parameter_bounds_raw_frames(client, tmp_path):
+    params = scenarios.write_params_file('raw', str(tmp_path / 'params.yaml'))
+    node = NodeProcess(params, '-p', 'image_topics:=[%s]' % scenarios.CAM1,
+                       '-p', 'max_frame_pixels:=3000')
+    try:
+        node.wait_for_line('classifying')
+        small, step, _ = scenarios.uniform_frame('bgr8', 70, width=50, height=40)  # 2000 px
+        client.classify(scenarios.CAM1, client.raw_image('bgr8', small, 50, 40, step))
+        large, step, _ = scenarios.uniform_frame('bgr8', 70, width=64, height=48)  # 3072 px
+        client.no_classification(scenarios.CAM1, client.raw_image('bgr8', large, 64, 48, step))
+        client.diagnostic_value(scenarios.CAM1, 'dropped_bad', lambda value: int(value) >= 1)
+        assert any('limit of 3000' in line for line in node.lines), node.output
+    finally:
+        assert node.stop() == 0, node.output
