@@ -40,12 +40,13 @@ import csv
 from dataclasses import dataclass
 from pathlib import Path
 import sys
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
 from rdk_classifier.catalog import ConfigError, resolve_model
-from rdk_classifier.engines import create_engine, EngineSpec
+from rdk_classifier.engines import create_engine, Engine, EngineSpec
+from rdk_classifier.engines.onnx import ZOO_MEAN, ZOO_STD
 from rdk_classifier.frames import NV12Converter, RESIZE_MODES
 
 DEFAULT_IMAGES = Path(__file__).resolve().parents[2] / 'shared' / 'imagenet-sample'
@@ -71,8 +72,8 @@ class PathCounts:
 class _Model:
     """The model twice: the node's NV12 engine and a float session for the references."""
 
-    engine: object
-    session: object
+    engine: Engine
+    session: Any  # an onnxruntime.InferenceSession (onnxruntime has no type information)
     mean: Tuple[float, ...]
     std: Tuple[float, ...]
     crop_pct: float
@@ -99,7 +100,8 @@ def labelled_images(folder: Path, classes_tsv: Path) -> List[Tuple[Path, int]]:
 
 def normalized_input(rgb: np.ndarray, mean: Sequence[float], std: Sequence[float]) -> np.ndarray:
     """Return the 1x3xHxW float32 input of an HxWx3 RGB image."""
-    normalized = (rgb.astype(np.float32) - np.float32(mean)) / np.float32(std)
+    normalized = ((rgb.astype(np.float32) - np.asarray(mean, np.float32))
+                  / np.asarray(std, np.float32))
     return np.ascontiguousarray(normalized.transpose(2, 0, 1)[np.newaxis])
 
 
@@ -140,12 +142,19 @@ def load_model(model: str) -> _Model:
     import onnxruntime
     resolved = resolve_model(model, 'onnxruntime')
     info = resolved.info
-    mean, std = (info.mean, info.std) if info else ((123.675, 116.28, 103.53),
-                                                    (58.395, 57.12, 57.375))
+    mean, std = (info.mean, info.std) if info else (ZOO_MEAN, ZOO_STD)
     engine = create_engine(EngineSpec('onnxruntime', resolved.path,
                                       {'mean': list(mean), 'std': list(std)}))
     session = onnxruntime.InferenceSession(resolved.path, providers=['CPUExecutionProvider'])
     return _Model(engine, session, tuple(mean), tuple(std), info.crop_pct if info else 0.875)
+
+
+def _read_bgr(path: Path) -> np.ndarray:
+    """Return a photo as BGR; ConfigError when OpenCV cannot read it."""
+    bgr = cv2.imread(str(path), cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION)
+    if bgr is None:
+        raise ConfigError('OpenCV cannot read %s' % path)
+    return bgr
 
 
 def _count(results: Dict[str, PathCounts], logits: Dict[str, np.ndarray], label: int) -> None:
@@ -179,7 +188,7 @@ def evaluate(model: str, images: List[Tuple[Path, int]],
         results['NV12 %s' % mode] = PathCounts('float %s' % mode)
         results['NV12 %s, top-left chroma' % mode] = PathCounts('float %s' % mode)
     for image_path, label in images:
-        bgr = cv2.imread(str(image_path), cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION)
+        bgr = _read_bgr(image_path)
         logits = {FLOAT_TIMM: loaded.float_logits(float_reference_input(
             bgr, height, loaded.crop_pct, loaded.mean, loaded.std))}
         for mode, (averaged, sampled) in converters.items():
@@ -221,7 +230,7 @@ def evaluate_jpeg(model: str, images: List[Tuple[Path, int]],
                 results[reduced_path] = PathCounts(full_path)
                 names[(camera_w, camera_h, mode)].append((reduced_path, reduced))
     for image_path, label in images:
-        bgr = cv2.imread(str(image_path), cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION)
+        bgr = _read_bgr(image_path)
         logits = {}
         for camera_w, camera_h in sizes:
             data = camera_jpeg(bgr, camera_w, camera_h)
@@ -317,11 +326,14 @@ def _chart(model: str, results: Dict[str, PathCounts], path: Path) -> None:
 
 
 def _camera_sizes(text: str) -> List[Tuple[int, int]]:
+    sizes: List[Tuple[int, int]] = []
     try:
-        sizes = [tuple(int(v) for v in item.lower().split('x')) for item in text.split(',')]
-    except ValueError:
+        for item in text.split(','):
+            width, height = (int(v) for v in item.lower().split('x'))
+            sizes.append((width, height))
+    except ValueError:  # not a number, or not two of them
         sizes = []
-    if not sizes or any(len(size) != 2 or min(size) < 2 for size in sizes):
+    if not sizes or any(min(size) < 2 for size in sizes):
         raise argparse.ArgumentTypeError('expected sizes like 640x480,1920x1080, got %r' % text)
     return sizes
 

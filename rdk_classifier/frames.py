@@ -62,6 +62,8 @@ _PACKED = {
     'rgba8': (4, cv2.COLOR_RGBA2YUV_I420),
     'mono8': (1, None),
 }
+#: The OpenCV conversion to I420 of each encoding that has one (not mono8).
+_TO_I420 = {name: code for name, (_, code) in _PACKED.items() if code is not None}
 # BT.601 limited range as OpenCV's COLOR_BGR2YUV_I420 computes it: its ITUR_BT_601_* fixed-point
 # constants (modules/imgproc/src/color_yuv.simd.hpp, 2^20 scale), as a cv2.transform matrix of
 # (B, G, R, 1) -> (Y, U, V). RGB inputs use the columns reversed.
@@ -141,7 +143,8 @@ def compressed_image_size(data) -> Tuple[str, int, int]:
     while True:
         # The last 0xFF of a run and a code byte other than 0 (0xFF 0x00 is a stuffed byte);
         # libjpeg skips whatever else lies between segments, and so does this search.
-        found = _JPEG_MARKER.search(buffer, position)
+        # .data: numpy's stubs type an ndarray as a buffer only for Python 3.12 and newer.
+        found = _JPEG_MARKER.search(buffer.data, position)
         if found is None:
             break
         marker, position = int(buffer[found.end() - 1]), found.end()
@@ -405,7 +408,7 @@ class NV12Converter:
         if self.average_chroma and resized.shape[2] == 3:
             self._colour.to_nv12(resized, _RGB_TO_YUV if name == 'rgb8' else _BGR_TO_YUV, out)
         else:
-            _i420_to_nv12(cv2.cvtColor(resized, _PACKED[name][1]), self.width, self.height, out)
+            _i420_to_nv12(cv2.cvtColor(resized, _TO_I420[name]), self.width, self.height, out)
 
     def _from_mono(self, roi: np.ndarray, out: np.ndarray) -> None:
         luma = self.width * self.height

@@ -66,6 +66,7 @@ class NodeProcess:
         self._reader.start()
 
     def _read(self) -> None:
+        assert self.process.stdout is not None  # started with stdout=PIPE
         for line in self.process.stdout:
             self.lines.append(line.rstrip('\n'))
 

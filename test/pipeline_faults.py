@@ -29,7 +29,7 @@ from typing import Callable, Dict, List, Set, Tuple
 from node_process import alive, children_of
 
 from rdk_classifier.engines import EngineSpec
-from rdk_classifier.pipeline import Frame, InferencePipeline
+from rdk_classifier.pipeline import Frame, InferencePipeline, Result
 from rdk_classifier.stats import COUNTERS
 
 SIZE = 32
@@ -53,7 +53,7 @@ class Recorder:
 
     def __init__(self) -> None:
         self.sent: Dict[Tuple[str, int], int] = {}  # token -> luma
-        self.results = []
+        self.results: List[Result] = []
         self.drops: List[Tuple[str, str, str]] = []
         self._changed = threading.Condition()
 

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 import queue
 import threading
 import time
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, List, Mapping, Optional
 
 import cv2
 from diagnostic_msgs.msg import DiagnosticArray
@@ -43,6 +43,7 @@ import numpy as np
 from rcl_interfaces.msg import Parameter as ParameterMsg, ParameterType, ParameterValue
 from rcl_interfaces.srv import SetParameters
 import rclpy
+from rclpy.client import Client
 from rclpy.context import Context
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.qos import (DurabilityPolicy, qos_profile_sensor_data, QoSProfile,
@@ -130,7 +131,7 @@ class ScenarioClient:
         """Subscribe (once) and return the queue of received messages."""
         with self._lock:
             if topic not in self._inboxes:
-                inbox = queue.Queue()
+                inbox: queue.Queue = queue.Queue()
                 self.node.create_subscription(msg_type, topic, inbox.put, qos)
                 self._inboxes[topic] = inbox
             return self._inboxes[topic]
@@ -190,9 +191,9 @@ class ScenarioClient:
                 continue
             assert result.header != msg.header, 'a malformed frame was classified'
 
-    def set_parameters(self, values: Dict[str, object]) -> List:
+    def set_parameters(self, values: Mapping[str, object]) -> List:
         """Set parameters of the classifier; return the SetParametersResult list."""
-        client = self.node.create_client(SetParameters, '/%s/set_parameters' % NODE_NAME)
+        client: Client = self.node.create_client(SetParameters, '/%s/set_parameters' % NODE_NAME)
         try:
             assert client.wait_for_service(timeout_sec=TIMEOUT_S), 'no parameter service'
             request = SetParameters.Request(
@@ -203,13 +204,15 @@ class ScenarioClient:
             while not future.done() and time.monotonic() < deadline:
                 time.sleep(0.01)
             assert future.done(), 'set_parameters timed out'
-            return future.result().results
+            response = future.result()
+            assert response is not None, 'set_parameters failed: %s' % future.exception()
+            return response.results
         finally:
             self.node.destroy_client(client)
 
     def _call(self, service_type, name: str, request):
         """Call a service of the classifier and return its response."""
-        client = self.node.create_client(service_type, '/%s/%s' % (NODE_NAME, name))
+        client: Client = self.node.create_client(service_type, '/%s/%s' % (NODE_NAME, name))
         try:
             assert client.wait_for_service(timeout_sec=TIMEOUT_S), 'no %s service' % name
             future = client.call_async(request)

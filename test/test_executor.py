@@ -24,6 +24,7 @@ import subprocess
 import sys
 import threading
 import time
+from typing import List
 
 import pytest
 import rclpy
@@ -96,7 +97,7 @@ def deliver(choice: str) -> int:
     context = rclpy.Context()
     rclpy.init(context=context)
     receiving = rclpy.create_node('receiving', context=context)
-    received = []
+    received: List[String] = []
     receiving.create_subscription(String, 'delivered', received.append, MESSAGES)
     sending = rclpy.create_node('sending', context=context)
     publisher = sending.create_publisher(String, 'delivered', MESSAGES)

@@ -62,6 +62,7 @@ def photo(width: int, height: int) -> np.ndarray:
     paths = sorted(SAMPLES.glob('*.JPEG'))
     if paths:
         image = cv2.imread(str(paths[3]), cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION)
+        assert image is not None, paths[3]
         return cv2.resize(image, (width, height), interpolation=cv2.INTER_CUBIC)
     x, y = np.meshgrid(np.linspace(0, 255, width), np.linspace(0, 255, height))
     image = np.dstack([x, y, (x + y) / 2]).astype(np.uint8)

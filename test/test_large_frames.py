@@ -94,6 +94,7 @@ def test_1080p_frames_all_arrive_with_the_profile(node, client):
 def _result_of(results: queue.Queue, stamp: int, timeout: float,
                camera: subprocess.Popen) -> bool:
     """Publish the frame stamped ``stamp``; tell whether its result came within ``timeout``."""
+    assert camera.stdin is not None  # started with stdin=PIPE
     camera.stdin.write('%d\n' % stamp)
     camera.stdin.flush()
     deadline = time.monotonic() + timeout

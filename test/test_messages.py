@@ -14,6 +14,8 @@
 
 """Message building without a node: every field from its input."""
 
+from typing import Any, Dict
+
 from builtin_interfaces.msg import Time
 from diagnostic_msgs.msg import DiagnosticStatus
 import numpy as np
@@ -66,9 +68,10 @@ def test_overlay_is_the_model_input_in_bgr8():
 def report(**overrides) -> messages.CameraReport:
     counts = dict.fromkeys(COUNTERS, 0)
     counts.update(received=30, published=20)
-    fields = {'camera': '/cam/image_raw', 'model': 'RepViT_m0_9', 'engine': 'fake',
-              'counts': counts, 'previous_counts': messages.zero_counts(), 'elapsed_s': 2.0,
-              'worker_restarts': 1, 'percentiles_ms': {'infer': (1.5, 2.25), 'post': None}}
+    fields: Dict[str, Any] = {
+        'camera': '/cam/image_raw', 'model': 'RepViT_m0_9', 'engine': 'fake', 'counts': counts,
+        'previous_counts': messages.zero_counts(), 'elapsed_s': 2.0, 'worker_restarts': 1,
+        'percentiles_ms': {'infer': (1.5, 2.25), 'post': None}}
     fields.update(overrides)
     return messages.CameraReport(**fields)
 

@@ -21,6 +21,7 @@ from pathlib import Path
 import signal
 import threading
 import time
+from typing import List, Tuple
 
 from node_process import alive, children_of
 import numpy as np
@@ -29,7 +30,7 @@ import pytest
 from rdk_classifier import pipeline as pipeline_module
 from rdk_classifier.engines import EngineError, EngineSpec
 from rdk_classifier.engines.fake import add_fault, closed_engines, taken_faults
-from rdk_classifier.pipeline import Frame, InferencePipeline
+from rdk_classifier.pipeline import Frame, InferencePipeline, Result
 from rdk_classifier.worker import Worker
 
 SIZE = 224
@@ -45,8 +46,8 @@ class Collector:
     """Gathers results and drops reported by the pipeline's lane threads."""
 
     def __init__(self) -> None:
-        self.results = []
-        self.drops = []
+        self.results: List[Result] = []
+        self.drops: List[Tuple[str, str, str]] = []
         self._changed = threading.Condition()
 
     def on_result(self, result) -> None:
