@@ -345,7 +345,10 @@ class InferencePipeline:
 
     def _spawn(self, process: Any) -> None:
         """Start a worker process on the spawner thread (see rdk_classifier.worker)."""
-        self._spawner.submit(process.start).result()
+        spawner = self._spawner
+        if spawner is None:  # stopped: no new processes
+            raise PipelineStopping()
+        spawner.submit(process.start).result()
 
     def _count_restart(self) -> None:
         with self._restarts_lock:
@@ -365,14 +368,13 @@ class InferencePipeline:
                     raise PipelineStopping()
                 if not block and self._idle_lanes:
                     return None
-                waiting = [s for s in self._slots.values() if s.pending is not None]
+                waiting = [(s, s.pending) for s in self._slots.values() if s.pending is not None]
                 if waiting:
                     # Round robin: the camera served least recently goes first.
-                    slot = min(waiting, key=lambda s: (s.last_taken, s.pending_since))
+                    slot, frame = min(waiting, key=lambda w: (w[0].last_taken, w[0].pending_since))
                     slot.last_taken = time.monotonic()
-                    taken = _Taken(slot, slot.pending, slot.pending_seq)
                     slot.pending = None
-                    return taken
+                    return _Taken(slot, frame, slot.pending_seq)
                 if not block:
                     return None
                 self._idle_lanes += 1
@@ -389,19 +391,19 @@ class InferencePipeline:
         if counter in REPORTED_DROPS:
             self._on_drop(taken.frame.camera, counter, message)
 
-    def _publish(self, record: _InFlight, reply: Reply,
+    def _publish(self, record: _InFlight, logits: np.ndarray, infer_s: float,
                  captured: Optional[np.ndarray]) -> None:
         """Post-process one answered frame and hand it over, unless newer results went out."""
         taken = record.taken
         stats = taken.slot.stats
         start = time.perf_counter()
-        top = top_k(softmax(reply.logits), self.top_k_count, self.score_threshold)
+        top = top_k(softmax(logits), self.top_k_count, self.score_threshold)
         post_s = time.perf_counter() - start
         stats.time('convert', record.convert_s)
-        stats.time('infer', reply.infer_s)
+        stats.time('infer', infer_s)
         stats.time('post', post_s)
         result = Result(taken.frame.camera, taken.frame.token, top, record.convert_s,
-                        reply.infer_s, post_s, captured)
+                        infer_s, post_s, captured)
         with taken.slot.deliver_lock:
             if self._paused:
                 stats.count('dropped_disabled')
@@ -457,7 +459,7 @@ class _Lane:
         """Take a frame or finish the oldest one; check the worker when idle."""
         exit_code = self._worker.exit_code
         if exit_code is not None and not self.records:
-            raise WorkerFailure('worker process %d died while idle (exit code %s)'
+            raise WorkerFailure('worker process %s died while idle (exit code %s)'
                                 % (self._worker.pid, exit_code))
         if not self._worker.loaded:
             if time.monotonic() >= self._retry_at:
@@ -523,11 +525,11 @@ class _Lane:
 
     def _deliver(self, record: _InFlight, reply: Reply, captured: Optional[np.ndarray]) -> None:
         """Retire an answered frame: publish its result, or drop it if the engine failed."""
-        if reply.error:
+        if reply.logits is None:  # the engine raised (reply.error)
             self._retire(record, 'dropped_engine', reply.error)
             return
         self.records.remove(record)
-        self._pipeline._publish(record, reply, captured)
+        self._pipeline._publish(record, reply.logits, reply.infer_s, captured)
 
     def _retire(self, record: _InFlight, counter: str, message: str) -> None:
         """Drop a held frame, counted once in ``counter``."""

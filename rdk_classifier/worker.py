@@ -219,19 +219,19 @@ class Worker:
             if loaded is None:
                 raise EngineError('the %s engine did not load %s within %.0f s'
                                   % (self._spec.kind, self._model_name(), timeout))
-            if loaded.error:
+            if loaded.shape is None:
                 raise EngineError(loaded.error)
             self._attach_inputs(loaded.shape)
         except BaseException:
             self.kill()
             raise
         self.loaded = True
-        return self.shape
+        return loaded.shape
 
     def send(self, request: Request) -> None:
         """Queue a request at the process; WorkerFailure if it died."""
         try:
-            self._conn.send(request)
+            self._pipe().send(request)
         except OSError as exc:
             raise WorkerFailure(self._death()) from exc
         self._outstanding += 1
@@ -249,7 +249,8 @@ class Worker:
         except (EOFError, OSError) as exc:
             raise WorkerFailure(self._death()) from exc
         if reply is None:
-            raise WorkerFailure('worker process %d: inference took longer than %.0f ms'
+            assert timeout is not None  # _receive returns None only at a deadline
+            raise WorkerFailure('worker process %s: inference took longer than %.0f ms'
                                 % (self._pid, timeout * 1e3))
         self._outstanding -= 1
         return reply
@@ -258,7 +259,7 @@ class Worker:
         """Ask an idle process to exit on its own (closing its engine); see :meth:`close`."""
         if self.loaded and not self._outstanding:
             try:
-                self._conn.send(None)
+                self._pipe().send(None)
             except OSError:
                 pass  # already gone
 
@@ -287,12 +288,13 @@ class Worker:
 
     def _receive(self, deadline: Optional[float], stopping: threading.Event) -> Any:
         """Return the next message, None at ``deadline``; EOFError/OSError if the pipe broke."""
-        while not self._conn.poll(STOP_POLL_S):
+        conn = self._pipe()
+        while not conn.poll(STOP_POLL_S):
             if stopping.is_set():
                 raise PipelineStopping()
             if deadline is not None and time.monotonic() >= deadline:
                 return None
-        return self._conn.recv()
+        return conn.recv()
 
     def _attach_inputs(self, shape: ModelShape) -> None:
         """Create the input buffers on the first load; hand them to the process."""
@@ -303,12 +305,20 @@ class Worker:
             raise EngineError('the model changed shape on reload: %s, was %s'
                               % (shape, self.shape))
         self.shape = shape
-        self._conn.send(self._shm.name)
+        self._pipe().send(self._shm.name)
+
+    def _pipe(self) -> Connection:
+        """Return the current process's pipe; WorkerFailure after :meth:`kill`."""
+        if self._conn is None:
+            raise WorkerFailure('the worker process was stopped')
+        return self._conn
 
     def _death(self) -> str:
         """Describe the end of a process whose pipe broke (it may not be reaped yet)."""
+        if self._process is None:
+            return 'the worker process was stopped'
         self._process.join(_REAP_S)
-        return 'worker process %d died (exit code %s)' % (self._pid, self._process.exitcode)
+        return 'worker process %s died (exit code %s)' % (self._pid, self._process.exitcode)
 
     def _model_name(self) -> str:
         return self._spec.model_path or 'its model'
