@@ -51,7 +51,7 @@ import rclpy
 from rclpy.executors import ExternalShutdownException
 from rclpy.qos import qos_profile_sensor_data
 from rdk_classifier.catalog import load_catalog, package_config_path
-from rdk_classifier.node import make_executor, spin_until_shutdown
+from rdk_classifier.node import make_executor, reuse_freed_frame_buffers, spin_until_shutdown
 from sensor_msgs.msg import Image
 from vision_msgs.msg import Classification
 
@@ -332,7 +332,8 @@ def bench_ceiling(listener: Listener, seconds: float, executors: Sequence[str],
 
 
 def echo_node(executor_choice: str) -> int:
-    """Run the zero-work reference node with the node's executor choice."""
+    """Run the zero-work reference node with the node's executor and memory settings."""
+    reuse_freed_frame_buffers()
     rclpy.init()
     node = rclpy.create_node('bench_echo')
     publisher = node.create_publisher(Classification, RESULTS, 10)

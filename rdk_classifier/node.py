@@ -169,7 +169,8 @@ class ClassifierSteps:
             on_result=self._publish_result, on_drop=self._on_drop,
             resize_mode=settings.resize_mode, crop_pct=settings.crop_pct,
             top_k_count=self._runtime.top_k, score_threshold=self._runtime.score_threshold,
-            infer_timeout_s=self._runtime.infer_timeout_s)
+            infer_timeout_s=self._runtime.infer_timeout_s,
+            max_pixels=settings.max_frame_pixels)
         shape = pipeline.start()
         if len(self._labels) != shape.num_classes:
             pipeline.stop()
@@ -213,6 +214,7 @@ class ClassifierSteps:
         configured = self._configured
         compressed = configured.settings.image_transport == 'compressed'
         self._active = True
+        configured.pipeline.resume()
         self._publish_label_info()
         for camera in configured.cameras.values():
             camera.matched_since, camera.warned_no_frames = None, False
@@ -234,12 +236,17 @@ class ClassifierSteps:
                shape.input_width, shape.input_height, settings.resize_mode))
 
     def _deactivate(self) -> None:
-        """Unsubscribe and stop diagnostics; the workers keep the model loaded."""
+        """
+        Unsubscribe, stop diagnostics and hand over no more results; the model stays loaded.
+
+        Frames still in the pipeline are counted as dropped_disabled, not published.
+        """
         self._active = False
         for camera in self._configured.cameras.values():
             if camera.subscription is not None:
                 self.destroy_subscription(camera.subscription)
                 camera.subscription = None
+        self._configured.pipeline.pause()
         if self._diagnostics_timer is not None:
             self.destroy_timer(self._diagnostics_timer)
             self._diagnostics_timer = None
@@ -576,8 +583,30 @@ def spin_until_shutdown(executor: Executor) -> None:
         executor.spin_until_future_complete(Future(), timeout_sec=1.0)
 
 
+def reuse_freed_frame_buffers() -> None:
+    """
+    Make glibc keep freed frame-sized blocks for reuse instead of returning them to the system.
+
+    Each frame passes through several buffers of its size (the middleware's sample, the C
+    message, the Python message's data). By default glibc maps every block over a dynamic
+    threshold (128 KB at first) afresh and unmaps it when freed, so a 1920x1080 frame costs
+    thousands of page faults: measured here, 4.2 instead of 1.1 ms of CPU per frame for a node
+    that only echoes headers. The fixed thresholds below keep up to 64 MB of freed memory in
+    the heap. Other C libraries have no mallopt: nothing changes there.
+    """
+    import ctypes
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return
+    m_trim_threshold, m_mmap_threshold = -1, -3  # glibc's malloc.h
+    mallopt(m_mmap_threshold, 32 * 2**20)  # glibc's maximum on 64-bit; 4K bgr8 is 25 MB
+    mallopt(m_trim_threshold, 64 * 2**20)
+
+
 def _run(node_class: Type[ClassifierSteps], args: Optional[List[str]]) -> int:
     """Run a node until SIGINT/SIGTERM; exit 1 with one line for a bad configuration."""
+    reuse_freed_frame_buffers()
     rclpy.init(args=args)
     node = None
     executor = None
