@@ -37,14 +37,15 @@ import functools
 import signal
 import sys
 import time
-from typing import Callable, Dict, List, Optional, Type
+from typing import Callable, cast, Dict, List, Optional, Type
 
 from diagnostic_msgs.msg import DiagnosticArray
 from rcl_interfaces.msg import SetParametersResult
 import rclpy
 from rclpy.exceptions import NameValidationException, ParameterException
 from rclpy.executors import Executor, ExternalShutdownException, SingleThreadedExecutor
-from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
+from rclpy.lifecycle import (LifecycleNode, LifecyclePublisher, LifecycleState,
+                             TransitionCallbackReturn)
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 from rclpy.publisher import Publisher
@@ -52,6 +53,7 @@ from rclpy.qos import DurabilityPolicy, qos_profile_sensor_data, QoSProfile, Rel
 from rclpy.qos_overriding_options import QoSOverridingOptions
 from rclpy.subscription import Subscription
 from rclpy.task import Future
+from rclpy.timer import Timer
 from rdk_classifier import messages
 from rdk_classifier.catalog import (ConfigError, LARGE_FRAMES_PROFILE, load_labels,
                                     package_config_path, resolve_model, ResolvedModel)
@@ -126,11 +128,12 @@ class Configured:
     previous_report: float = field(default_factory=time.monotonic)
 
 
-class ClassifierSteps:
+class ClassifierSteps(Node):
     """
     The configure / activate / deactivate / cleanup steps both kinds of node share.
 
-    Mixed into an rclpy Node or LifecycleNode, which provide the ROS side.
+    A Node without a constructor of its own: ClassifierNode is one, and ManagedClassifierNode
+    puts LifecycleNode before Node in its bases.
     """
 
     def _init_steps(self) -> None:
@@ -141,7 +144,7 @@ class ClassifierSteps:
         self._labels_version = 1
         self._configured: Optional[Configured] = None
         self._active = False
-        self._diagnostics_timer = None
+        self._diagnostics_timer: Optional[Timer] = None
         self.add_on_set_parameters_callback(self._on_set_parameters)
 
     # Publishers differ between the plain and the managed node ---------------------------------
@@ -153,6 +156,12 @@ class ClassifierSteps:
         self.destroy_publisher(publisher)
 
     # Steps --------------------------------------------------------------------------------
+
+    def _current(self) -> Configured:
+        """Return what configure built; the steps after configure run only while it exists."""
+        if self._configured is None:
+            raise RuntimeError('the classifier is not configured')
+        return self._configured
 
     def _configure(self) -> None:
         """
@@ -211,7 +220,7 @@ class ClassifierSteps:
 
     def _activate(self) -> None:
         """Publish the label map, subscribe to the cameras and start diagnostics."""
-        configured = self._configured
+        configured = self._current()
         compressed = configured.settings.image_transport == 'compressed'
         self._active = True
         configured.pipeline.resume()
@@ -242,18 +251,19 @@ class ClassifierSteps:
         Frames still in the pipeline are counted as dropped_disabled, not published.
         """
         self._active = False
-        for camera in self._configured.cameras.values():
+        configured = self._current()
+        for camera in configured.cameras.values():
             if camera.subscription is not None:
                 self.destroy_subscription(camera.subscription)
                 camera.subscription = None
-        self._configured.pipeline.pause()
+        configured.pipeline.pause()
         if self._diagnostics_timer is not None:
             self.destroy_timer(self._diagnostics_timer)
             self._diagnostics_timer = None
 
     def _cleanup(self) -> None:
         """Stop the workers (releasing their shared memory) and destroy the publishers."""
-        configured, self._configured = self._configured, None
+        configured, self._configured = self._current(), None
         configured.pipeline.stop()
         for camera in configured.cameras.values():
             for publisher in camera.outputs.every():
@@ -364,7 +374,7 @@ class ClassifierSteps:
                                   throttle_duration_sec=5.0)
 
     def _publish_label_info(self) -> None:
-        configured = self._configured
+        configured = self._current()
         stamp = self.get_clock().now().to_msg()
         label_info = messages.label_info(self._labels, self._runtime.score_threshold, stamp)
         vision_info = messages.vision_info(configured.model_name, self._runtime.labels,
@@ -377,7 +387,7 @@ class ClassifierSteps:
     # Diagnostics --------------------------------------------------------------------------
 
     def _publish_diagnostics(self) -> None:
-        configured = self._configured
+        configured = self._current()
         now = time.monotonic()
         array = DiagnosticArray()
         array.header.stamp = self.get_clock().now().to_msg()
@@ -420,7 +430,7 @@ class ClassifierSteps:
         if camera.matched_since is None:
             # Frames may have come between the last check and this one: they count as after.
             camera.matched_since, camera.warned_no_frames = now, False
-        if received > camera.received_before_match:
+        if last_frame is not None and received > camera.received_before_match:
             quiet = now - last_frame
             note = 'last frame %.0f s ago' % quiet if quiet >= NO_FRAMES_WARN_S else ''
             return '', note
@@ -499,7 +509,8 @@ class ManagedClassifierNode(ClassifierSteps, LifecycleNode):
         return self.create_lifecycle_publisher(msg_type, topic, qos)
 
     def _destroy_output(self, publisher: Publisher) -> None:
-        self.destroy_lifecycle_publisher(publisher)
+        # Every publisher here came from _create_output above.
+        self.destroy_lifecycle_publisher(cast(LifecyclePublisher, publisher))
 
     @_transition
     def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
@@ -604,7 +615,7 @@ def reuse_freed_frame_buffers() -> None:
     mallopt(m_trim_threshold, 64 * 2**20)
 
 
-def _run(node_class: Type[ClassifierSteps], args: Optional[List[str]]) -> int:
+def _run(node_class: Callable[[], ClassifierSteps], args: Optional[List[str]]) -> int:
     """Run a node until SIGINT/SIGTERM; exit 1 with one line for a bad configuration."""
     reuse_freed_frame_buffers()
     rclpy.init(args=args)
