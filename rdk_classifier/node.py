@@ -181,21 +181,24 @@ class ClassifierSteps(Node):
             infer_timeout_s=self._runtime.infer_timeout_s,
             max_pixels=settings.max_frame_pixels)
         shape = pipeline.start()
-        if len(self._labels) != shape.num_classes:
-            pipeline.stop()
-            raise ConfigError('labels %r have %d names but model %s has %d classes'
-                              % (self._runtime.labels or 'ImageNet-1k', len(self._labels),
-                                 model_name, shape.num_classes))
-        # The workers accepted the model, so a speed-only one was explicitly allowed: say so.
-        weights_note = ENGINES[model.engine].weights_warning(model.path) if model.path else ''
-        if weights_note:
-            self.get_logger().warning('%s: %s' % (model_name, weights_note))
-        cameras = {topic: self._camera(topic, settings) for topic in settings.image_topics}
+        try:
+            if len(self._labels) != shape.num_classes:
+                raise ConfigError('labels %r have %d names but model %s has %d classes'
+                                  % (self._runtime.labels or 'ImageNet-1k', len(self._labels),
+                                     model_name, shape.num_classes))
+            # The workers accepted the model, so a speed-only one was explicitly allowed.
+            weights_note = (ENGINES[model.engine].weights_warning(model.path) if model.path
+                            else '')
+            if weights_note:
+                self.get_logger().warning('%s: %s' % (model_name, weights_note))
+            cameras = {topic: self._camera(topic, settings) for topic in settings.image_topics}
+            diagnostics = self._create_output(DiagnosticArray, '/diagnostics', 10)
+        except BaseException:
+            pipeline.stop()  # nothing is left running
+            raise
         self._configured = Configured(
             settings=settings, model_name=model_name, engine=model.engine, pipeline=pipeline,
-            shape=shape, cameras=cameras,
-            diagnostics=self._create_output(DiagnosticArray, '/diagnostics', 10),
-            weights_note=weights_note)
+            shape=shape, cameras=cameras, diagnostics=diagnostics, weights_note=weights_note)
 
     def _camera(self, topic: str, settings: StartupSettings) -> Camera:
         source = (topic.rstrip('/') + '/compressed' if settings.image_transport == 'compressed'
