@@ -284,15 +284,17 @@ class InferencePipeline:
             if self._paused:
                 slot.stats.count('dropped_disabled')
                 return
-            if slot.pending is not None:
-                slot.stats.count('dropped_busy')
-            else:
-                # Fairness: a camera waits from its first untaken frame; a replacement does
-                # not send it to the back of the line.
-                slot.pending_since = time.monotonic()
+            replacing = slot.pending is not None
             slot.pending = frame
             slot.pending_seq = slot.next_seq
             slot.next_seq += 1
+            if replacing:
+                # A lane was woken for the frame replaced: no need to wake another.
+                slot.stats.count('dropped_busy')
+                return
+            # Fairness: a camera waits from its first untaken frame; a replacement does not
+            # send it to the back of the line.
+            slot.pending_since = time.monotonic()
             self._ready.notify()
 
     def stop(self) -> None:
