@@ -137,21 +137,39 @@ class NodeFaultRun:
         """Publish ``frames`` at ``rate`` a second, a fault every ``fault_every`` on average."""
         next_time = time.monotonic()
         for index in range(frames):
-            topic = self._random.choice(self.topics)
-            gray = self._random.randrange(256)
-            # NV12: the luma reaches the model unchanged, so the expected class is exact.
-            data, step, y = scenarios.uniform_frame('nv12', gray, WIDTH, HEIGHT)
-            msg = self._client.raw_image('nv12', data, WIDTH, HEIGHT, step, frame_id=topic)
-            self._sent[(msg.header.stamp.sec, msg.header.stamp.nanosec)] = (
-                topic, scenarios.expected_class(y))
-            self._publishers[topic].publish(msg)
-            self.report.frames_sent += 1
+            self._publish(self._random.choice(self.topics))
             if self._random.randrange(fault_every) == 0:
                 self.inject(self._random.choice(('kill',) * 3 + FILE_FAULTS))
             if index % 50 == 0:
                 self._workers_seen |= worker_pids(self.node.process.pid)
             next_time += 1.0 / rate
             time.sleep(max(0.0, next_time - time.monotonic()))
+
+    def classify_on_every_camera(self, rate: float, timeout: float = SETTLE_S) -> None:
+        """
+        Publish more frames (no new faults) until every camera has had a classification.
+
+        With one worker and a fault every few frames, a busy machine can spend the whole run
+        restarting it (a restart takes seconds there): results then come only afterwards.
+        """
+        deadline = time.monotonic() + timeout
+        for topic in self.topics:
+            while self._inboxes[topic].empty():
+                assert time.monotonic() < deadline, 'no classification on %s within %.0f s' % (
+                    topic, timeout)
+                self._publish(topic)
+                time.sleep(1.0 / rate)
+
+    def _publish(self, topic: str) -> None:
+        """Publish a frame of a random gray level on ``topic``; remember its class."""
+        gray = self._random.randrange(256)
+        # NV12: the luma reaches the model unchanged, so the expected class is exact.
+        data, step, y = scenarios.uniform_frame('nv12', gray, WIDTH, HEIGHT)
+        msg = self._client.raw_image('nv12', data, WIDTH, HEIGHT, step, frame_id=topic)
+        self._sent[(msg.header.stamp.sec, msg.header.stamp.nanosec)] = (
+            topic, scenarios.expected_class(y))
+        self._publishers[topic].publish(msg)
+        self.report.frames_sent += 1
 
     def inject(self, fault: str) -> None:
         """Inject one fault now: 'kill' or a fault file line."""
