@@ -63,25 +63,56 @@ def test_scenario(setup, scenario, started_nodes, client):
         raise AssertionError('%s\nnode output:\n%s' % (exc, node.output)) from None
 
 
+#: A forward in progress at the signal lasts this long (holding the GIL, as pyeasy_dnn does).
+BUSY_FORWARD_MS = 10000
+#: Exit bound after the signal. The exit is: the lanes see the stop (polls of 50 ms), idle
+#: workers get up to WORKER_EXIT_S = 1 s to close their engines, busy ones are killed, then
+#: rclpy and the interpreter shut down: 0.2-0.4 s measured beside two CPU hogs, 2.1 s seen
+#: during a whole suite on that busy machine. A node that waited for a forward in progress
+#: would take most of BUSY_FORWARD_MS (>= 9.5 s here): the bound catches that on any machine.
+EXIT_BOUND_S = 5.0
+
+
+def wait_until_gone(pids, segments, timeout: float = 5.0) -> None:
+    """Fail unless the processes ``pids`` and the files ``segments`` are gone by ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and (
+            [pid for pid in pids if alive(pid)] or [s for s in segments if os.path.exists(s)]):
+        time.sleep(0.05)
+    assert not [pid for pid in pids if alive(pid)], 'orphan worker processes'
+    assert not [s for s in segments if os.path.exists(s)], 'shared memory left behind'
+
+
+def send_frames_to_the_workers(client, count: int) -> None:
+    """Publish ``count`` frames on CAM1 once the node subscribed; wait until one arrived."""
+    publisher = client.publisher(scenarios.CAM1)
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while not publisher.get_subscription_count() and time.monotonic() < deadline:
+        time.sleep(0.05)  # frames published before discovery are lost
+    data, step, _ = scenarios.uniform_frame('bgr8', 100)
+    for _ in range(count):
+        publisher.publish(client.raw_image('bgr8', data, 64, 48, step))
+        time.sleep(0.05)
+    # A received frame goes to an idle worker at once: a forward is in progress from then on.
+    client.diagnostic_value(scenarios.CAM1, 'received', lambda received: int(received) > 0)
+
+
 @pytest.mark.parametrize('signum, repeat', [
     (signal.SIGINT, False), (signal.SIGTERM, False),
     # Ctrl-C under ros2 launch: the terminal signals the node, then launch signals it again.
     (signal.SIGINT, True),
 ], ids=['SIGINT', 'SIGTERM', 'SIGINT-repeated'])
 def test_clean_exit_while_workers_busy(signum, repeat, client, tmp_path):
-    """Exit code 0 within 2 s and no worker left behind, even mid-inference."""
+    """Exit code 0 within EXIT_BOUND_S and no worker left behind, even mid-inference."""
     params = scenarios.write_params_file('raw', str(tmp_path / 'params.yaml'))
-    node = NodeProcess(params, '-p', 'fake.latency_ms:=300.0', '-p', 'fake.hold_gil:=true')
+    node = NodeProcess(params, '-p', 'fake.latency_ms:=%.1f' % BUSY_FORWARD_MS,
+                       '-p', 'fake.hold_gil:=true', '-p', 'infer_timeout_ms:=60000')
     node.wait_for_line('classifying')
     workers = children_of(node.process.pid)
     assert len(workers) >= 2, 'expected a worker process per thread'
     segments = shared_memory_of(node.process.pid)
     assert segments, "the node maps its workers' input buffers"
-    data, step, _ = scenarios.uniform_frame('bgr8', 100)
-    publisher = client.publisher(scenarios.CAM1)
-    for _ in range(10):  # keep the workers busy
-        publisher.publish(client.raw_image('bgr8', data, 64, 48, step))
-        time.sleep(0.05)
+    send_frames_to_the_workers(client, 10)
     started = time.monotonic()
     node.process.send_signal(signum)
     while repeat and node.process.poll() is None and time.monotonic() - started < 2.0:
@@ -90,10 +121,8 @@ def test_clean_exit_while_workers_busy(signum, repeat, client, tmp_path):
     code = node.stop(signum)
     assert code == 0, node.output
     assert 'Traceback' not in node.output and 'unexpected error' not in node.output
-    assert time.monotonic() - started < 2.0
-    time.sleep(0.2)
-    assert not [pid for pid in workers if alive(pid)], 'orphan worker processes'
-    assert not [s for s in segments if os.path.exists(s)], 'shared memory left behind'
+    assert time.monotonic() - started < EXIT_BOUND_S
+    wait_until_gone(workers, segments)
 
 
 def test_clean_exit_while_a_forward_hangs(client, tmp_path):
@@ -103,19 +132,12 @@ def test_clean_exit_while_a_forward_hangs(client, tmp_path):
     node.wait_for_line('classifying')
     workers = children_of(node.process.pid)
     segments = shared_memory_of(node.process.pid)
-    data, step, _ = scenarios.uniform_frame('bgr8', 100)
-    publisher = client.publisher(scenarios.CAM1)
-    for _ in range(5):
-        publisher.publish(client.raw_image('bgr8', data, 64, 48, step))
-        time.sleep(0.05)
-    client.diagnostic_value(scenarios.CAM1, 'received', lambda count: int(count) > 0)
+    send_frames_to_the_workers(client, 5)
     started = time.monotonic()
     code = node.stop(signal.SIGINT)
     assert code == 0, node.output
-    assert time.monotonic() - started < 3.0
-    time.sleep(0.2)
-    assert not [pid for pid in workers if alive(pid)], 'orphan worker processes'
-    assert not [s for s in segments if os.path.exists(s)], 'shared memory left behind'
+    assert time.monotonic() - started < EXIT_BOUND_S  # the forward hangs for an hour
+    wait_until_gone(workers, segments)
 
 
 def shared_memory_of(pid: int) -> set:

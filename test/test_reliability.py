@@ -27,8 +27,8 @@ from fuzz_frames import random_frame
 from node_process import children_of, NodeProcess, START_TIMEOUT_S
 import numpy as np
 import pytest
-from rdk_classifier.stats import COUNTERS
 from rclpy.qos import QoSProfile, ReliabilityPolicy
+from rdk_classifier.stats import COUNTERS
 import scenarios
 from sensor_msgs.msg import Image
 
