@@ -442,15 +442,20 @@ class _Lane:
         """Feed the worker until the pipeline stops; replace it whenever it fails."""
         try:
             while True:
+                failure = ''
                 try:
                     self._step()
                 except WorkerFailure as exc:
-                    self._replace_worker(str(exc))
+                    failure = str(exc)
                 except PipelineStopping:
                     raise
                 except Exception as exc:  # noqa: B902 - nothing held can be trusted any more
                     _LOG.exception('unexpected error in %s', self.thread.name)
-                    self._replace_worker('unexpected error in %s: %r' % (self.thread.name, exc))
+                    failure = 'unexpected error in %s: %r' % (self.thread.name, exc)
+                if failure:
+                    # Outside the handler: no exception, traceback or frame of the failure
+                    # stays alive through the restart's seconds (see worker._PIPE_BROKEN).
+                    self._replace_worker(failure)
         except PipelineStopping:
             pass
         finally:

@@ -56,6 +56,10 @@ STOP_POLL_S = 0.05
 #: How long a process whose pipe broke may take to be reaped, for its exit code.
 _REAP_S = 0.2
 _PR_SET_PDEATHSIG = 1
+#: What :meth:`Worker._receive` returns when the pipe broke. The pipe's exception is dropped,
+#: not chained: its traceback holds multiprocessing's BytesIO buffers (pickled messages, reads
+#: in progress), and Python 3.12.0-3.12.1 can crash collecting those in a cycle (gh-111049).
+_PIPE_BROKEN = object()
 
 
 @dataclass(frozen=True)
@@ -211,11 +215,10 @@ class Worker:
         soon as ``stopping`` is set; the process is killed in both cases.
         """
         try:
-            try:
-                loaded = self._receive(time.monotonic() + timeout, stopping)
-            except (EOFError, OSError) as exc:
+            loaded = self._receive(time.monotonic() + timeout, stopping)
+            if loaded is _PIPE_BROKEN:
                 raise EngineError('the %s worker process exited while loading %s'
-                                  % (self._spec.kind, self._model_name())) from exc
+                                  % (self._spec.kind, self._model_name()))
             if loaded is None:
                 raise EngineError('the %s engine did not load %s within %.0f s'
                                   % (self._spec.kind, self._model_name(), timeout))
@@ -230,10 +233,8 @@ class Worker:
 
     def send(self, request: Request) -> None:
         """Queue a request at the process; WorkerFailure if it died."""
-        try:
-            self._pipe().send(request)
-        except OSError as exc:
-            raise WorkerFailure(self._death()) from exc
+        if not self._send(request):
+            raise WorkerFailure(self._death())
         self._outstanding += 1
 
     def receive(self, timeout: Optional[float], stopping: threading.Event) -> Reply:
@@ -244,10 +245,9 @@ class Worker:
         PipelineStopping as soon as ``stopping`` is set (a hung forward must not delay exit).
         """
         deadline = None if timeout is None else time.monotonic() + timeout
-        try:
-            reply = self._receive(deadline, stopping)
-        except (EOFError, OSError) as exc:
-            raise WorkerFailure(self._death()) from exc
+        reply = self._receive(deadline, stopping)
+        if reply is _PIPE_BROKEN:
+            raise WorkerFailure(self._death())
         if reply is None:
             assert timeout is not None  # _receive returns None only at a deadline
             raise WorkerFailure('worker process %s: inference took longer than %.0f ms'
@@ -258,10 +258,7 @@ class Worker:
     def request_exit(self) -> None:
         """Ask an idle process to exit on its own (closing its engine); see :meth:`close`."""
         if self.loaded and not self._outstanding:
-            try:
-                self._pipe().send(None)
-            except OSError:
-                pass  # already gone
+            self._send(None)  # False: already gone
 
     def close(self, deadline: float) -> None:
         """Wait until ``deadline`` for a process asked to exit, kill it, free the buffers."""
@@ -287,14 +284,25 @@ class Worker:
             self._process = self._pid = None
 
     def _receive(self, deadline: Optional[float], stopping: threading.Event) -> Any:
-        """Return the next message, None at ``deadline``; EOFError/OSError if the pipe broke."""
+        """Return the next message, None at ``deadline``, _PIPE_BROKEN if the pipe broke."""
         conn = self._pipe()
-        while not conn.poll(STOP_POLL_S):
-            if stopping.is_set():
-                raise PipelineStopping()
-            if deadline is not None and time.monotonic() >= deadline:
-                return None
-        return conn.recv()
+        try:
+            while not conn.poll(STOP_POLL_S):
+                if stopping.is_set():
+                    raise PipelineStopping()
+                if deadline is not None and time.monotonic() >= deadline:
+                    return None
+            return conn.recv()
+        except (EOFError, OSError):
+            return _PIPE_BROKEN
+
+    def _send(self, message: Any) -> bool:
+        """Send ``message`` to the process; False if the pipe broke (see _PIPE_BROKEN)."""
+        try:
+            self._pipe().send(message)
+        except OSError:
+            return False
+        return True
 
     def _attach_inputs(self, shape: ModelShape) -> None:
         """Create the input buffers on the first load; hand them to the process."""
@@ -305,7 +313,9 @@ class Worker:
             raise EngineError('the model changed shape on reload: %s, was %s'
                               % (shape, self.shape))
         self.shape = shape
-        self._pipe().send(self._shm.name)
+        if not self._send(self._shm.name):
+            raise EngineError('the %s worker process exited while loading %s'
+                              % (self._spec.kind, self._model_name()))
 
     def _pipe(self) -> Connection:
         """Return the current process's pipe; WorkerFailure after :meth:`kill`."""

@@ -19,16 +19,20 @@ A malformed frame is counted and dropped and the next good frame is classified; 
 raises, hangs or dies costs only its frame.
 """
 
+import multiprocessing
 import os
 import signal
+import threading
 import time
 
 from fuzz_frames import random_frame
-from node_process import children_of, NodeProcess, START_TIMEOUT_S
+from node_process import alive, children_of, NodeProcess, START_TIMEOUT_S
 import numpy as np
 import pytest
 from rclpy.qos import QoSProfile, ReliabilityPolicy
+from rdk_classifier.engines import EngineSpec
 from rdk_classifier.stats import COUNTERS
+from rdk_classifier.worker import Request, Worker, WorkerFailure
 import scenarios
 from sensor_msgs.msg import Image
 
@@ -149,6 +153,43 @@ def test_a_killed_worker_is_restarted(client):
         assert int(counters(client, worker_restarts=1)['worker_restarts']) >= 1
     finally:
         assert node.stop() == 0, node.output
+
+
+def test_a_dead_workers_pipe_errors_are_not_kept():
+    """
+    A broken pipe raises a WorkerFailure that keeps no pipe exception, sending or receiving.
+
+    A failed send's traceback holds multiprocessing's pickling BytesIO and its exported buffer;
+    Python 3.12.0-3.12.1 can crash collecting those in a reference cycle (gh-111049): the node
+    exited with -11 after sending to a killed worker there.
+    """
+    worker = Worker(EngineSpec('fake'), multiprocessing.get_context('spawn'),
+                    lambda process: process.start())
+    worker.launch()
+    try:
+        worker.wait_loaded(threading.Event())
+        pid = worker.pid
+        assert pid is not None
+        os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        with pytest.raises(WorkerFailure, match='died') as sending:
+            worker.send(Request(0, 0))
+        assert sending.value.__cause__ is None and sending.value.__context__ is None
+    finally:
+        worker.close(time.monotonic())
+    worker.launch()
+    try:
+        worker.wait_loaded(threading.Event())
+        pid = worker.pid
+        assert pid is not None
+        os.kill(pid, signal.SIGKILL)
+        with pytest.raises(WorkerFailure, match='died') as receiving:
+            worker.receive(START_TIMEOUT_S, threading.Event())
+        assert receiving.value.__cause__ is None and receiving.value.__context__ is None
+    finally:
+        worker.close(time.monotonic())
 
 
 @pytest.mark.parametrize('content, expected', [
