@@ -69,7 +69,8 @@ BUSY_FORWARD_MS = 10000
 #: workers get up to WORKER_EXIT_S = 1 s to close their engines, busy ones are killed, then
 #: rclpy and the interpreter shut down: 0.2-0.4 s measured beside two CPU hogs, 2.1 s seen
 #: during a whole suite on that busy machine. A node that waited for a forward in progress
-#: would take most of BUSY_FORWARD_MS (>= 9.5 s here): the bound catches that on any machine.
+#: would take the rest of BUSY_FORWARD_MS: >= 8 s here, as the signal follows the frame that
+#: started the forward by about a /diagnostics period (1 s); the bound catches that anywhere.
 EXIT_BOUND_S = 5.0
 
 
