@@ -23,6 +23,7 @@ Subprocesses started by the tests inherit these variables.
 
 import os
 
+from pyeasy_dnn_support import DOUBLE, forget_modules
 import pytest
 
 if 'ROS_DOMAIN_ID' not in os.environ:
@@ -30,6 +31,17 @@ if 'ROS_DOMAIN_ID' not in os.environ:
     os.environ['ROS_DOMAIN_ID'] = str(1 + os.getpid() % 100)
 os.environ.setdefault('ROS_AUTOMATIC_DISCOVERY_RANGE', 'LOCALHOST')
 os.environ.setdefault('ROS_LOCALHOST_ONLY', '1')
+
+
+@pytest.fixture
+def pyeasy_dnn(monkeypatch):
+    """Make the test double importable as hobot_dnn.pyeasy_dnn, here and in child processes."""
+    monkeypatch.syspath_prepend(str(DOUBLE))
+    monkeypatch.setenv('PYTHONPATH', os.pathsep.join(
+        [str(DOUBLE)] + [p for p in os.environ.get('PYTHONPATH', '').split(os.pathsep) if p]))
+    forget_modules(monkeypatch, 'hobot_dnn', 'hobot_dnn.pyeasy_dnn')
+    import hobot_dnn.pyeasy_dnn
+    return hobot_dnn.pyeasy_dnn
 
 
 @pytest.fixture(scope='module')

@@ -21,8 +21,6 @@ child process imports through PYTHONPATH.
 
 import functools
 import http.server
-import os
-from pathlib import Path
 import sys
 import threading
 
@@ -30,7 +28,6 @@ import pytest
 from rdk_classifier.download import download, DownloadError, main
 import yaml
 
-DOUBLE = Path(__file__).resolve().parent / 'pyeasy_dnn_double'
 #: A model file for the double: 224x224 NV12 in, 1000 float32 logits out.
 DOUBLE_MODEL = yaml.safe_dump({'input_type': 'NV12', 'input_shape': [1, 3, 224, 224],
                                'output_type': 'float32', 'output_shape': [1, 1000, 1, 1]})
@@ -91,24 +88,6 @@ def test_unreachable_address_and_unknown_model(tmp_path, server):
         download(url + '/missing.bin', tmp_path / 'x.bin')
     assert not (tmp_path / 'x.bin').exists()
     assert main(['NoSuchNet', '--dir', str(tmp_path)]) == 1
-
-
-def forget_modules(monkeypatch, *names) -> None:
-    """Unload ``names`` now; after the test, sys.modules holds them as before it (or not)."""
-    for name in names:
-        monkeypatch.setitem(sys.modules, name, None)  # remembers the entry, or its absence
-        del sys.modules[name]
-
-
-@pytest.fixture
-def pyeasy_dnn(monkeypatch):
-    """Make the test double importable as hobot_dnn.pyeasy_dnn, here and in child processes."""
-    monkeypatch.syspath_prepend(str(DOUBLE))
-    monkeypatch.setenv('PYTHONPATH', os.pathsep.join(
-        [str(DOUBLE)] + [p for p in os.environ.get('PYTHONPATH', '').split(os.pathsep) if p]))
-    forget_modules(monkeypatch, 'hobot_dnn', 'hobot_dnn.pyeasy_dnn')
-    import hobot_dnn.pyeasy_dnn
-    return hobot_dnn.pyeasy_dnn
 
 
 @pytest.fixture

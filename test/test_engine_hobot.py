@@ -19,17 +19,16 @@ The double follows the binding's source (see its docstring); expected logits com
 simulated runtime's documented rule, computed here with numpy, not from the engine.
 """
 
-from pathlib import Path
 import sys
 import time
 
 from gil_probe import longest_stall_during
 import numpy as np
+from pyeasy_dnn_support import DOUBLE, forget_modules
 import pytest
 from rdk_classifier.engines import create_engine, EngineError, ENGINES, EngineSpec
 import yaml
 
-DOUBLE = Path(__file__).resolve().parent / 'pyeasy_dnn_double'
 PEAK = 10.0
 
 
@@ -51,22 +50,6 @@ def expected_logits(luma: int, classes: int, output_type: str = 'float32', scale
     scale = np.asarray(scale if len(scale) else [1.0], np.float32)
     limits = np.iinfo(output_type)
     return np.clip(np.rint(logits / scale), limits.min, limits.max) * scale, winner
-
-
-def forget_modules(monkeypatch, *names) -> None:
-    """Unload ``names`` now; after the test, sys.modules holds them as before it (or not)."""
-    for name in names:
-        monkeypatch.setitem(sys.modules, name, None)  # remembers the entry, or its absence
-        del sys.modules[name]
-
-
-@pytest.fixture
-def pyeasy_dnn(monkeypatch):
-    """Make the test double importable as hobot_dnn.pyeasy_dnn; return it."""
-    monkeypatch.syspath_prepend(str(DOUBLE))
-    forget_modules(monkeypatch, 'hobot_dnn', 'hobot_dnn.pyeasy_dnn')
-    import hobot_dnn.pyeasy_dnn
-    return hobot_dnn.pyeasy_dnn
 
 
 def write_model(tmp_path, name='model.bin', **fields) -> str:
