@@ -234,6 +234,15 @@ class ScenarioClient:
         request.transition.label = transition
         return self._call(ChangeState, 'change_state', request).success
 
+    @staticmethod
+    def wait_for_condition(condition: Callable[[], bool], what: str,
+                           timeout: float = TIMEOUT_S) -> None:
+        """Wait until ``condition()`` holds."""
+        deadline = time.monotonic() + timeout
+        while not condition():
+            assert time.monotonic() < deadline, 'not within %.0f s: %s' % (timeout, what)
+            time.sleep(0.05)
+
     def wait_for(self, inbox: queue.Queue, predicate: Callable, timeout: float = TIMEOUT_S,
                  what: str = 'message'):
         """Return the first message in ``inbox`` that satisfies ``predicate``."""

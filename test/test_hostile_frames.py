@@ -43,6 +43,10 @@ def test_png_bomb_is_dropped_without_the_memory_it_would_take(client, tmp_path):
     try:
         node.wait_for_line('classifying')
         topic = scenarios.CAM1 + '/compressed'
+        # Best effort: frames published before the node's subscription matched are lost.
+        publisher = client.publisher(topic, CompressedImage)
+        client.wait_for_condition(lambda: publisher.get_subscription_count() > 0,
+                                  'the node subscribing to %s' % topic)
         msg = CompressedImage(format='png', data=bomb)
         msg.header.stamp = client.next_stamp()
         client.no_classification(topic, msg, wait=1.0)
