@@ -48,6 +48,7 @@ from typing import Any, Callable, List, Optional
 import numpy as np
 
 from rdk_classifier.engines import create_engine, EngineError, EngineSpec
+from rdk_classifier.engines.base import nv12_nbytes
 
 #: How long a worker may take to load its model.
 LOAD_TIMEOUT_S = 120.0
@@ -72,8 +73,8 @@ class ModelShape:
 
     @property
     def input_nbytes(self) -> int:
-        """Size of one NV12 input: height * width * 3 / 2."""
-        return self.input_height * self.input_width * 3 // 2
+        """Size of one NV12 input in bytes."""
+        return nv12_nbytes(self.input_height, self.input_width)
 
 
 @dataclass(frozen=True)

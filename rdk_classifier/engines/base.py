@@ -31,6 +31,11 @@ from typing import Any, Callable, Dict, Mapping, Optional, Tuple
 import numpy as np
 
 
+def nv12_nbytes(height: int, width: int) -> int:
+    """Return the size in bytes of an NV12 frame: height * width * 3 / 2."""
+    return height * width * 3 // 2
+
+
 class EngineError(RuntimeError):
     """An engine that cannot load or run a model; the message is one actionable line."""
 
@@ -58,8 +63,8 @@ class Engine(abc.ABC):
 
     @property
     def input_nbytes(self) -> int:
-        """Size of the NV12 input in bytes: height * width * 3 / 2."""
-        return self.input_height * self.input_width * 3 // 2
+        """Size of the NV12 input in bytes."""
+        return nv12_nbytes(self.input_height, self.input_width)
 
     def check_input(self, nv12: np.ndarray) -> None:
         """Raise EngineError unless ``nv12`` is a uint8 frame of this model's input size."""
