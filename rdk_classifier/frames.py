@@ -36,7 +36,7 @@ gives each lane its own.
 """
 
 import re
-from typing import Optional, Tuple
+from typing import Dict, Optional, Tuple
 
 import cv2
 import numpy as np
@@ -248,7 +248,9 @@ class NV12Converter:
         self.average_chroma, self.reduced_jpeg = average_chroma, reduced_jpeg
         self._colour = _ColourConverter(width, height)
         self.nbytes = width * height * 3 // 2
-        self._resized = {c: np.empty((height, width, c), np.uint8) for c in (3, 4)}
+        # Typed as plain arrays: numpy's stubs (older ones on Python 3.10) differ on shapes.
+        self._resized: Dict[int, np.ndarray] = {
+            c: np.empty((height, width, c), np.uint8) for c in (3, 4)}
         self._resized[1] = np.empty((height, width), np.uint8)
         self._pad_luma = int(_GRAY_TO_LUMA[PAD_GRAY])
 
