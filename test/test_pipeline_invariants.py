@@ -60,6 +60,8 @@ STEPS = st.one_of(
     st.tuples(st.just('fault'), st.sampled_from(
         ['raise', 'hang 30', 'exit', 'slow_load 0.3', 'fail_load'])),
     st.tuples(st.just('settle'), st.just(0)),
+    st.tuples(st.just('paused'), st.lists(
+        st.tuples(st.integers(0, 2), st.integers(0, 255)), min_size=1, max_size=4)),
 )
 
 
@@ -101,6 +103,20 @@ class Run:
             return False  # replaced meanwhile
         self.killed.add(pid)
         return True
+
+    def paused(self, frames: List[tuple]) -> None:
+        """
+        Send frames, pause while they are in flight, send them again, resume.
+
+        Once pause() returned, nothing may be handed over until resume().
+        """
+        self.send(frames)
+        self.pipeline.pause()
+        handed_over = len(self.recorder.results)
+        self.send(frames)
+        wait_for(lambda: self.pipeline.in_flight == 0, SETTLE_S, 'forwards in flight to end')
+        assert len(self.recorder.results) == handed_over, 'a result was handed over while paused'
+        self.pipeline.resume()
 
     def kill_behind_hang(self, index: int) -> None:
         """Hang the next forward, send a frame per camera, kill the worker of the hung one."""
@@ -198,6 +214,8 @@ def test_results_and_counters_survive_any_fault_schedule(threads, cameras, laten
                     run.kill_behind_hang(argument)
                 elif kind == 'fault':
                     add_fault(run.fault_file, argument)
+                elif kind == 'paused':
+                    run.paused(argument)
                 else:
                     run.settle()
             run.send([(camera, 200) for camera in range(cameras)])

@@ -165,12 +165,15 @@ def test_a_dead_workers_pipe_errors_are_not_kept():
     """
     worker = Worker(EngineSpec('fake'), multiprocessing.get_context('spawn'),
                     lambda process: process.start())
-    worker.launch()
-    try:
+
+    def launch_and_kill() -> None:
+        worker.launch()
         worker.wait_loaded(threading.Event())
-        pid = worker.pid
-        assert pid is not None
-        os.kill(pid, signal.SIGKILL)
+        assert worker.pid is not None
+        os.kill(worker.pid, signal.SIGKILL)
+
+    try:
+        launch_and_kill()
         deadline = time.monotonic() + START_TIMEOUT_S
         with pytest.raises(WorkerFailure, match='died') as sending:
             # The kernel may release a killed process's end of the pipe after the process is
@@ -181,12 +184,8 @@ def test_a_dead_workers_pipe_errors_are_not_kept():
         assert sending.value.__cause__ is None and sending.value.__context__ is None
     finally:
         worker.close(time.monotonic())
-    worker.launch()
     try:
-        worker.wait_loaded(threading.Event())
-        pid = worker.pid
-        assert pid is not None
-        os.kill(pid, signal.SIGKILL)
+        launch_and_kill()
         with pytest.raises(WorkerFailure, match='died') as receiving:
             worker.receive(START_TIMEOUT_S, threading.Event())
         assert receiving.value.__cause__ is None and receiving.value.__context__ is None
