@@ -427,6 +427,11 @@ def _models_chart(rows: List[dict], path: Path) -> None:
     axes.set_xticks(x, [r['model'] for r in rows], rotation=60, ha='right', fontsize=8)
     axes.set_ylabel('FPS')
     axes.set_title('rdk_classifier on a simulated RDK X5 BPU (fake engine)')
+    _save(pyplot, figure, axes, path)
+
+
+def _save(pyplot, figure, axes, path: Path) -> None:
+    """Add the legend, write the chart as a PNG and free it."""
     axes.legend(fontsize=8)
     figure.tight_layout()
     figure.savefig(path, dpi=100)
@@ -443,10 +448,7 @@ def _cpu_chart(cpu: List[CpuRow], path: Path) -> None:
     axes.set_xticks(x, ['%s\n%s' % (row.frame, row.executor) for row in cpu], fontsize=7)
     axes.set_ylabel('CPU ms per classified frame')
     axes.set_title('CPU per frame at 30 FPS, 0 ms engine')
-    axes.legend(fontsize=8)
-    figure.tight_layout()
-    figure.savefig(path, dpi=100)
-    pyplot.close(figure)
+    _save(pyplot, figure, axes, path)
 
 
 def _ceiling_chart(ceilings: Dict[str, Measurement], path: Path) -> None:
@@ -457,10 +459,7 @@ def _ceiling_chart(ceilings: Dict[str, Measurement], path: Path) -> None:
     axes.axhline(1500, color='gray', linestyle='--', label='target 1500 FPS')
     axes.set_ylabel('FPS')
     axes.set_title('ceiling: 224x224 nv12, 0 ms engine, 4 workers')
-    axes.legend(fontsize=8)
-    figure.tight_layout()
-    figure.savefig(path, dpi=100)
-    pyplot.close(figure)
+    _save(pyplot, figure, axes, path)
 
 
 def main(argv: Optional[List[str]] = None) -> int:
