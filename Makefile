@@ -9,7 +9,7 @@ setup:
 	@tools/setup_env.sh
 
 demo: setup
-	$(PYTHON) -m rdk_classifier.demo
+	$(PYTHON) -m rdk_classifier.programs.demo
 
 test: setup
 	$(PYTHON) -m pytest test

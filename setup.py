@@ -28,13 +28,13 @@ setup(
     extras_require={'test': ['pytest']},
     entry_points={
         'console_scripts': [
-            'classifier_node = rdk_classifier.node:main',
-            'classifier_lifecycle_node = rdk_classifier.node:main_managed',
-            'camera_sim = rdk_classifier.camera_sim:main',
-            'demo = rdk_classifier.demo:main',
-            'download = rdk_classifier.download:main',
-            'evaluate = rdk_classifier.evaluate:main',
-            'export_onnx = rdk_classifier.export_onnx:main',
+            'classifier_node = rdk_classifier.ros.node:main',
+            'classifier_lifecycle_node = rdk_classifier.ros.node:main_managed',
+            'camera_sim = rdk_classifier.programs.camera_sim:main',
+            'demo = rdk_classifier.programs.demo:main',
+            'download = rdk_classifier.programs.download:main',
+            'evaluate = rdk_classifier.programs.evaluate:main',
+            'export_onnx = rdk_classifier.programs.export_onnx:main',
         ],
     },
 )

@@ -38,8 +38,8 @@ from typing import Callable, List, Optional, Tuple
 
 import cv2
 import numpy as np
-from rdk_classifier.camera_sim import encode
-from rdk_classifier.frames import NV12Converter, RESIZE_MODES
+from rdk_classifier.inference.frames import NV12Converter, RESIZE_MODES
+from rdk_classifier.programs.camera_sim import encode
 
 SIZES = ((640, 480), (1280, 720), (1920, 1080))
 ENCODINGS = ('bgr8', 'rgb8', 'bgra8', 'mono8', 'nv12', 'nv21', 'yuyv', 'uyvy', 'bayer_rggb8')

@@ -35,9 +35,9 @@ from typing import List, Optional
 
 import numpy as np
 from rdk_classifier.catalog import ConfigError, load_catalog, resolve_model
-from rdk_classifier.engines import create_engine, EngineSpec
-from rdk_classifier.engines.onnx import read_model_notes
-from rdk_classifier.export_onnx import export_model, ExportError, LITE0
+from rdk_classifier.inference.engines import create_engine, EngineSpec
+from rdk_classifier.inference.engines.onnx import read_model_notes
+from rdk_classifier.programs.export_onnx import export_model, ExportError, LITE0
 
 
 def model_file(name: str, onnx_file: str, export_into: Optional[str]) -> str:

@@ -87,14 +87,14 @@ def main(argv: Optional[List[str]] = None) -> int:
 def run(cameras: int, seconds: float, snapshots: 'queue.Queue[tuple]') -> bool:
     topics = [camera_topic(i) for i in range(cameras)]
     node = subprocess.Popen(
-        [sys.executable, '-m', 'rdk_classifier.node', '--ros-args', '--params-file',
+        [sys.executable, '-m', 'rdk_classifier.ros.node', '--ros-args', '--params-file',
          str(package_config_path('classifier.yaml')), '-p', 'engine:=fake', '-p', 'threads:=1',
          '-p', 'fake.latency_ms:=%s' % LATENCY_MS, '-p', 'fake.hold_gil:=true',
          '-p', 'image_topics:=[%s]' % ', '.join(topics)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     count = int(RATE * (seconds + 3))
     publishers = [subprocess.Popen(
-        [sys.executable, '-m', 'rdk_classifier.camera_sim', '--topic', topic, '--rate',
+        [sys.executable, '-m', 'rdk_classifier.programs.camera_sim', '--topic', topic, '--rate',
          str(RATE), '--count', str(count)],
         stdout=subprocess.DEVNULL) for topic in topics]
     try:

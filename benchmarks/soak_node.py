@@ -47,8 +47,8 @@ import numpy as np
 import rclpy
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.qos import qos_profile_sensor_data, QoSProfile, ReliabilityPolicy
-from rdk_classifier.camera_sim import use_large_frames_profile
 from rdk_classifier.catalog import package_config_path
+from rdk_classifier.programs.camera_sim import use_large_frames_profile
 from sensor_msgs.msg import CompressedImage, Image
 from vision_msgs.msg import Classification
 
@@ -74,7 +74,7 @@ def process_figures(pid: int) -> dict:
 
 
 def start_node(*params: str) -> subprocess.Popen:
-    command = [sys.executable, '-m', 'rdk_classifier.node', '--ros-args', '--params-file',
+    command = [sys.executable, '-m', 'rdk_classifier.ros.node', '--ros-args', '--params-file',
                str(package_config_path('classifier.yaml')), '-p', 'engine:=fake',
                '-p', 'image_topics:=[%s]' % TOPIC]
     for param in params:

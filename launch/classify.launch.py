@@ -39,7 +39,7 @@ from launch_ros.actions import LifecycleNode, Node
 from launch_ros.event_handlers import OnStateTransition
 from launch_ros.events.lifecycle import ChangeState
 from lifecycle_msgs.msg import Transition
-from rdk_classifier.engines import ENGINE_CHOICES
+from rdk_classifier.inference.engines import ENGINE_CHOICES
 import yaml
 
 PACKAGE = 'rdk_classifier'

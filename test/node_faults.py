@@ -33,8 +33,8 @@ import time
 from typing import Dict, List, Optional, Set, Tuple
 
 from node_process import alive, children_of, NodeProcess
-from rdk_classifier.engines.fake import add_fault, LOAD_FAULTS, taken_faults
-from rdk_classifier.stats import COUNTERS
+from rdk_classifier.inference.engines.fake import add_fault, LOAD_FAULTS, taken_faults
+from rdk_classifier.inference.stats import COUNTERS
 import scenarios
 
 DROPS = tuple(name for name in COUNTERS if name.startswith('dropped_'))

@@ -26,7 +26,7 @@ import sys
 
 import rclpy
 from rclpy.qos import qos_profile_sensor_data
-from rdk_classifier.camera_sim import frames, use_large_frames_profile
+from rdk_classifier.programs.camera_sim import frames, use_large_frames_profile
 from sensor_msgs.msg import Image
 
 

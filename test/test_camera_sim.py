@@ -26,8 +26,9 @@ pytestmark = pytest.mark.ros
 
 def test_ros_arguments_reach_rclpy(client):
     camera = subprocess.Popen(
-        [sys.executable, '-m', 'rdk_classifier.camera_sim', '--topic', '/sim/cam/image_raw',
-         '--rate', '5', '--wait-subscribers', '0', '--ros-args', '-r', '__node:=sim_cam_test'],
+        [sys.executable, '-m', 'rdk_classifier.programs.camera_sim',
+         '--topic', '/sim/cam/image_raw', '--rate', '5', '--wait-subscribers', '0',
+         '--ros-args', '-r', '__node:=sim_cam_test'],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         deadline = time.monotonic() + 20.0

@@ -25,7 +25,7 @@ import sys
 import threading
 
 import pytest
-from rdk_classifier.download import download, DownloadError, main
+from rdk_classifier.programs.download import download, DownloadError, main
 import yaml
 
 #: A model file for the double: 224x224 NV12 in, 1000 float32 logits out.

@@ -21,9 +21,10 @@ import cv2
 import numpy as np
 import pytest
 from rdk_classifier.catalog import ConfigError, resolve_model
-from rdk_classifier.evaluate import (_count, camera_jpeg, evaluate, evaluate_jpeg,
-                                     labelled_images, main, paired_float_input, PathCounts)
-from rdk_classifier.frames import nv12_to_bgr, NV12Converter, RESIZE_MODES
+from rdk_classifier.inference.frames import nv12_to_bgr, NV12Converter, RESIZE_MODES
+from rdk_classifier.programs.evaluate import (_count, camera_jpeg, evaluate, evaluate_jpeg,
+                                              labelled_images, main, paired_float_input,
+                                              PathCounts)
 
 SAMPLES = Path(__file__).resolve().parents[2] / 'shared' / 'imagenet-sample'
 

@@ -27,11 +27,11 @@ import cv2
 import numpy as np
 import pytest
 from rdk_classifier.catalog import ConfigError, resolve_model
-from rdk_classifier.demo import BUNDLED
-from rdk_classifier.engines import create_engine, EngineSpec
-from rdk_classifier.engines.onnx import read_model_notes
-from rdk_classifier.export_onnx import export_model, ExportError, main
-from rdk_classifier.frames import NV12Converter
+from rdk_classifier.inference.engines import create_engine, EngineSpec
+from rdk_classifier.inference.engines.onnx import read_model_notes
+from rdk_classifier.inference.frames import NV12Converter
+from rdk_classifier.programs.demo import BUNDLED
+from rdk_classifier.programs.export_onnx import export_model, ExportError, main
 
 onnx = pytest.importorskip('onnx', reason='the export writes metadata with the onnx package')
 

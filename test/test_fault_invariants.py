@@ -15,7 +15,7 @@
 """
 The node's invariants under worker faults at random moments (issue 13), process level.
 
-The node runs as a subprocess (python -m rdk_classifier.node) with the fake engine; frames of
+The node runs as a subprocess (python -m rdk_classifier.ros.node) with the fake engine; frames of
 known class go out on 1-3 cameras while workers are SIGKILLed and forwards raise, hang past
 infer_timeout_ms or exit, and reloads are slow or fail (test/node_faults.py). Checked from what
 the node publishes: every classification has its frame's class, on its frame's camera topic;

@@ -27,8 +27,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from rdk_classifier.frames import (bgr_to_nv12, FrameError, nv12_to_bgr, NV12Converter,
-                                   RAW_ENCODINGS, RESIZE_MODES)
+from rdk_classifier.inference.frames import (bgr_to_nv12, FrameError, nv12_to_bgr, NV12Converter,
+                                             RAW_ENCODINGS, RESIZE_MODES)
 
 SAMPLES = Path(__file__).resolve().parents[2] / 'shared' / 'imagenet-sample' / 'images'
 SIZE = 224

@@ -30,9 +30,9 @@ import cv2
 from hypothesis import given, settings, strategies as st
 import numpy as np
 import pytest
-from rdk_classifier import frames
-from rdk_classifier.frames import (compressed_image_size, DEFAULT_MAX_PIXELS, FrameError,
-                                   NV12Converter, RESIZE_MODES)
+from rdk_classifier.inference import frames
+from rdk_classifier.inference.frames import (compressed_image_size, DEFAULT_MAX_PIXELS, FrameError,
+                                             NV12Converter, RESIZE_MODES)
 
 SIZE = 224
 SAMPLES = Path(__file__).resolve().parents[2] / 'shared' / 'imagenet-sample' / 'images'
@@ -199,7 +199,7 @@ def test_empty_jpeg_frame_header():
 
 MEASURE = """
 import sys
-from rdk_classifier.frames import FrameError, NV12Converter
+from rdk_classifier.inference.frames import FrameError, NV12Converter
 
 
 def peak_kib():

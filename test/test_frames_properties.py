@@ -19,8 +19,9 @@ from typing import Sequence
 import cv2
 from hypothesis import given, HealthCheck, settings, strategies as st
 import numpy as np
-from rdk_classifier import frames
-from rdk_classifier.frames import compressed_image_size, FrameError, NV12Converter, RAW_ENCODINGS
+from rdk_classifier.inference import frames
+from rdk_classifier.inference.frames import (compressed_image_size, FrameError, NV12Converter,
+                                             RAW_ENCODINGS)
 
 CONVERTERS = {mode: NV12Converter(32, 24, mode)
               for mode in ('center_crop', 'stretch', 'letterbox')}

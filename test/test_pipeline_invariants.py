@@ -19,7 +19,7 @@ Each example starts a pipeline (1-4 workers, 1-3 cameras) on the fake engine and
 schedule of frame bursts and faults: SIGKILL of a worker (also while a hung forward has a frame
 queued behind it), a forward that hangs past infer_timeout, raises or exits, a slow or failed
 reload. Then it stops the pipeline at a quiet moment, while frames are in flight, or while a
-worker reloads, and may start it again. Checked (see rdk_classifier/pipeline.py):
+worker reloads, and may start it again. Checked (see rdk_classifier/inference/pipeline.py):
 
 - every result has the class of the frame whose token it carries, on that frame's camera, and
   a camera's results never go back to an older frame;
@@ -42,7 +42,7 @@ from hypothesis import given, HealthCheck, settings, strategies as st
 from pipeline_faults import (content_frame, living, make_pipeline, own_shared_memory,
                              own_workers, Recorder, unaccounted, wait_for)
 
-from rdk_classifier.engines.fake import add_fault, taken_faults
+from rdk_classifier.inference.engines.fake import add_fault, taken_faults
 
 #: Faults whose worker process ends (and is replaced).
 ENDING_FAULTS = ('hang', 'exit', 'fail_load')

@@ -19,7 +19,7 @@ import math
 from hypothesis import given, settings, strategies as st
 import numpy as np
 import pytest
-from rdk_classifier.postprocess import softmax, top_k
+from rdk_classifier.inference.postprocess import softmax, top_k
 
 
 def reference_top_k(scores, k, threshold):

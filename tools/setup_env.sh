@@ -48,7 +48,7 @@ ensure_default_model() {
   local model
   model=$("$venv/bin/python" -c 'from rdk_classifier.catalog import default_cache_dir
 print(default_cache_dir() / "models" / "EfficientNet_Lite0.onnx")')
-  [[ -f $model ]] || "$venv/bin/python" -m rdk_classifier.export_onnx EfficientNet_Lite0
+  [[ -f $model ]] || "$venv/bin/python" -m rdk_classifier.programs.export_onnx EfficientNet_Lite0
 }
 
 if [[ -f $venv/.rdk_setup_stamp && $(cat "$venv/.rdk_setup_stamp") == "$stamp" ]]; then

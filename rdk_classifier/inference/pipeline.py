@@ -23,12 +23,13 @@ counted as ``dropped_busy``, so a slow model never queues stale frames. Cameras 
 frame are served round robin (least recently served first), so drops are shared fairly.
 
 Each of the ``threads`` lanes is a Python thread that owns one worker process
-(rdk_classifier.worker). A lane takes a frame, converts it to NV12 straight into one of its
-worker's two shared-memory input buffers and sends the worker a request for it; while the worker
-runs it, the lane prepares the next frame in the other buffer (when no idle lane could start it
-sooner), then turns the logits into top-k softmax scores and calls ``on_result`` from the lane
-thread. Results of one camera are delivered in frame order: a result that finishes after a newer
-frame of the same camera was delivered is dropped and counted as ``dropped_stale``.
+(rdk_classifier.inference.worker). A lane takes a frame, converts it to NV12 straight into one
+of its worker's two shared-memory input buffers and sends the worker a request for it; while
+the worker runs it, the lane prepares the next frame in the other buffer (when no idle lane
+could start it sooner), then turns the logits into top-k softmax scores and calls ``on_result``
+from the lane thread. Results of one camera are delivered in frame order: a result that finishes
+after a newer frame of the same camera was delivered is dropped and counted as
+``dropped_stale``.
 
 Why processes: pyeasy_dnn holds the GIL for the whole forward and a loaded model must not be
 shared between threads, so only processes overlap inference on the board (the zoo's multi-thread
@@ -80,12 +81,12 @@ from typing import Any, Callable, Deque, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from rdk_classifier.engines import EngineError, EngineSpec
-from rdk_classifier.frames import DEFAULT_MAX_PIXELS, FrameError, NV12Converter
-from rdk_classifier.postprocess import softmax, top_k
-from rdk_classifier.stats import CameraStats
-from rdk_classifier.worker import (ModelShape, PipelineStopping, Reply, Request, Worker,
-                                   WorkerFailure)
+from rdk_classifier.inference.engines import EngineError, EngineSpec
+from rdk_classifier.inference.frames import DEFAULT_MAX_PIXELS, FrameError, NV12Converter
+from rdk_classifier.inference.postprocess import softmax, top_k
+from rdk_classifier.inference.stats import CameraStats
+from rdk_classifier.inference.worker import (ModelShape, PipelineStopping, Reply, Request, Worker,
+                                             WorkerFailure)
 
 __all__ = ['Frame', 'InferencePipeline', 'ModelShape', 'Result']
 
@@ -346,7 +347,7 @@ class InferencePipeline:
     # Lane services -------------------------------------------------------------------------
 
     def _spawn(self, process: Any) -> None:
-        """Start a worker process on the spawner thread (see rdk_classifier.worker)."""
+        """Start a worker process on the spawner thread (see rdk_classifier.inference.worker)."""
         spawner = self._spawner
         if spawner is None:  # stopped: no new processes
             raise PipelineStopping()

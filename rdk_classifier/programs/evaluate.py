@@ -25,7 +25,7 @@ geometry, so the images it loses and wins against it are what NV12 costs and not
 - ``float timm``: timm's evaluation transform (resize the shorter side to input / crop_pct, crop
   the centre), the convention published accuracies use;
 - ``float <mode>``: the node's own crop box and resize for each resize mode
-  (rdk_classifier.frames), then float RGB normalization; paired with float timm;
+  (rdk_classifier.inference.frames), then float RGB normalization; paired with float timm;
 - ``NV12 <mode>``: the node's conversion through the onnxruntime engine, exactly as the node
   runs it; and ``NV12 <mode>, top-left chroma``: with OpenCV's I420 chroma (each 2x2 block's
   top-left pixel) instead of the block's average; both paired with ``float <mode>``.
@@ -45,11 +45,11 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 import cv2
 import numpy as np
 from rdk_classifier.catalog import ConfigError, resolve_model
-from rdk_classifier.engines import create_engine, Engine, EngineSpec
-from rdk_classifier.engines.onnx import ZOO_MEAN, ZOO_STD
-from rdk_classifier.frames import NV12Converter, RESIZE_MODES
+from rdk_classifier.inference.engines import create_engine, Engine, EngineSpec
+from rdk_classifier.inference.engines.onnx import ZOO_MEAN, ZOO_STD
+from rdk_classifier.inference.frames import NV12Converter, RESIZE_MODES
 
-DEFAULT_IMAGES = Path(__file__).resolve().parents[2] / 'shared' / 'imagenet-sample'
+DEFAULT_IMAGES = Path(__file__).resolve().parents[3] / 'shared' / 'imagenet-sample'
 #: Camera frame sizes of the --jpeg comparison.
 JPEG_SIZES = ((640, 480), (1280, 720), (1920, 1080), (3840, 2160))
 JPEG_QUALITY = 90

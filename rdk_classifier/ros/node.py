@@ -29,7 +29,7 @@ One node, two ways to run it, sharing the same steps (:class:`ClassifierSteps`):
 Threading: the executor thread runs subscriptions, the 1 Hz diagnostics timer, parameter changes
 and lifecycle transitions. An image callback only wraps the message in a pipeline Frame and
 returns; results are published from the pipeline's lane threads (rclpy publishers are
-thread-safe). See rdk_classifier.pipeline for the lanes and worker processes.
+thread-safe). See rdk_classifier.inference.pipeline for the lanes and worker processes.
 """
 
 from dataclasses import dataclass, field
@@ -54,14 +54,14 @@ from rclpy.qos_overriding_options import QoSOverridingOptions
 from rclpy.subscription import Subscription
 from rclpy.task import Future
 from rclpy.timer import Timer
-from rdk_classifier import messages
 from rdk_classifier.catalog import (ConfigError, LARGE_FRAMES_PROFILE, load_labels,
                                     package_config_path, resolve_model, ResolvedModel)
-from rdk_classifier.engines import EngineError, ENGINES, EngineSpec, ModelContext
-from rdk_classifier.parameters import (check_choice, check_distinct_outputs, declare_parameters,
-                                       output_topic, read_runtime_settings,
-                                       read_startup_settings, StartupSettings)
-from rdk_classifier.pipeline import Frame, InferencePipeline, ModelShape, Result
+from rdk_classifier.inference.engines import EngineError, ENGINES, EngineSpec, ModelContext
+from rdk_classifier.inference.pipeline import Frame, InferencePipeline, ModelShape, Result
+from rdk_classifier.ros import messages
+from rdk_classifier.ros.parameters import (check_choice, check_distinct_outputs,
+                                           declare_parameters, output_topic, read_runtime_settings,
+                                           read_startup_settings, StartupSettings)
 from sensor_msgs.msg import CompressedImage, Image
 from vision_msgs.msg import Classification, LabelInfo, VisionInfo
 

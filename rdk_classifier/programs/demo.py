@@ -36,19 +36,19 @@ from typing import List, Optional
 import cv2
 import rclpy
 from rclpy.qos import qos_profile_sensor_data
-from rdk_classifier.camera_sim import use_large_frames_profile
 from rdk_classifier.catalog import load_labels, package_config_path
+from rdk_classifier.programs.camera_sim import use_large_frames_profile
 from sensor_msgs.msg import Image
 from vision_msgs.msg import Classification
 
 TOPIC = '/demo/camera/image_raw'
 RESULTS = '/demo/camera/classification'
-BUNDLED = Path(__file__).resolve().parent / 'data' / 'samples'
+BUNDLED = Path(__file__).resolve().parents[1] / 'data' / 'samples'
 
 
 def sample_dir(explicit: Optional[str]) -> Path:
     """Return the folder of photos to show."""
-    beside_checkout = Path(__file__).resolve().parents[2] / 'shared' / 'imagenet-sample'
+    beside_checkout = Path(__file__).resolve().parents[3] / 'shared' / 'imagenet-sample'
     candidates = [explicit, os.environ.get('RDK_CLASSIFIER_SAMPLES'),
                   str(beside_checkout / 'images')]
     for candidate in candidates:
@@ -74,7 +74,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         return 1
     labels = load_labels('')
     node_process = subprocess.Popen([
-        sys.executable, '-m', 'rdk_classifier.node', '--ros-args',
+        sys.executable, '-m', 'rdk_classifier.ros.node', '--ros-args',
         '--params-file', str(package_config_path('classifier.yaml')),
         '-p', 'model:=%s' % args.model, '-p', 'engine:=%s' % args.engine,
         '-p', 'image_topics:=[%s]' % TOPIC, '-p', 'top_k:=3', '-p', 'threads:=1'])

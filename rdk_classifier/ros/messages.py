@@ -25,8 +25,8 @@ from typing import Dict, Optional, Sequence, Tuple
 from builtin_interfaces.msg import Time
 from diagnostic_msgs.msg import DiagnosticStatus, KeyValue
 import numpy as np
-from rdk_classifier.frames import nv12_to_bgr
-from rdk_classifier.stats import COUNTERS
+from rdk_classifier.inference.frames import nv12_to_bgr
+from rdk_classifier.inference.stats import COUNTERS
 from sensor_msgs.msg import Image
 from std_msgs.msg import Header
 from vision_msgs.msg import Classification, LabelInfo, ObjectHypothesis, VisionClass, VisionInfo
