@@ -28,8 +28,8 @@ setup(
     extras_require={'test': ['pytest']},
     entry_points={
         'console_scripts': [
-            'classifier_node = rdk_classifier.ros.node:main',
-            'classifier_lifecycle_node = rdk_classifier.ros.node:main_managed',
+            'classifier_node = rdk_classifier.ros.main:main',
+            'classifier_lifecycle_node = rdk_classifier.ros.main:main_managed',
             'camera_sim = rdk_classifier.programs.camera_sim:main',
             'demo = rdk_classifier.programs.demo:main',
             'download = rdk_classifier.programs.download:main',

@@ -42,7 +42,7 @@ ACTIVATE_TARGET_MS = 100.0
 
 def start_managed_node(args: argparse.Namespace) -> subprocess.Popen:
     command = [sys.executable, '-c',
-               'import sys; from rdk_classifier.ros.node import main_managed; '
+               'import sys; from rdk_classifier.ros.main import main_managed; '
                'sys.exit(main_managed())',
                '--ros-args', '--params-file', str(package_config_path('classifier.yaml')),
                '-r', '__node:=bench_lifecycle', '-p', 'engine:=fake', '-p', 'model:=' + args.model,

@@ -51,7 +51,7 @@ import rclpy
 from rclpy.executors import ExternalShutdownException
 from rclpy.qos import qos_profile_sensor_data
 from rdk_classifier.catalog import load_catalog, package_config_path
-from rdk_classifier.ros.node import make_executor, reuse_freed_frame_buffers, spin_until_shutdown
+from rdk_classifier.ros.main import make_executor, reuse_freed_frame_buffers, spin_until_shutdown
 from sensor_msgs.msg import Image
 from vision_msgs.msg import Classification
 
@@ -97,7 +97,7 @@ class Listener:
 
 def start_node(executor: str, *params: str) -> subprocess.Popen:
     """Start the classifier node (default middleware settings) and wait until it runs."""
-    command = [sys.executable, '-m', 'rdk_classifier.ros.node', '--ros-args',
+    command = [sys.executable, '-m', 'rdk_classifier.ros.main', '--ros-args',
                '--params-file', str(package_config_path('classifier.yaml')),
                '-p', 'image_topics:=[%s]' % TOPIC, '-p', 'infer_timeout_ms:=0',
                '-p', 'executor:=%s' % executor]

@@ -87,7 +87,7 @@ def main(argv: Optional[List[str]] = None) -> int:
 def run(cameras: int, seconds: float, snapshots: 'queue.Queue[tuple]') -> bool:
     topics = [camera_topic(i) for i in range(cameras)]
     node = subprocess.Popen(
-        [sys.executable, '-m', 'rdk_classifier.ros.node', '--ros-args', '--params-file',
+        [sys.executable, '-m', 'rdk_classifier.ros.main', '--ros-args', '--params-file',
          str(package_config_path('classifier.yaml')), '-p', 'engine:=fake', '-p', 'threads:=1',
          '-p', 'fake.latency_ms:=%s' % LATENCY_MS, '-p', 'fake.hold_gil:=true',
          '-p', 'image_topics:=[%s]' % ', '.join(topics)],

@@ -74,7 +74,7 @@ def process_figures(pid: int) -> dict:
 
 
 def start_node(*params: str) -> subprocess.Popen:
-    command = [sys.executable, '-m', 'rdk_classifier.ros.node', '--ros-args', '--params-file',
+    command = [sys.executable, '-m', 'rdk_classifier.ros.main', '--ros-args', '--params-file',
                str(package_config_path('classifier.yaml')), '-p', 'engine:=fake',
                '-p', 'image_topics:=[%s]' % TOPIC]
     for param in params:

@@ -53,9 +53,9 @@ class NodeProcess:
 
     def __init__(self, params_file: Optional[str] = None, *ros_args: str,
                  managed: bool = False) -> None:
-        entry = (['-c', 'import sys; from rdk_classifier.ros.node import main_managed; '
+        entry = (['-c', 'import sys; from rdk_classifier.ros.main import main_managed; '
                         'sys.exit(main_managed())'] if managed
-                 else ['-m', 'rdk_classifier.ros.node'])
+                 else ['-m', 'rdk_classifier.ros.main'])
         command = [sys.executable] + entry + [
             '--ros-args', '--params-file',
             params_file or str(package_config_path('classifier.yaml'))]

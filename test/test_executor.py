@@ -15,7 +15,7 @@
 """
 The node's executor choice and spin loop (make_executor, spin_until_shutdown).
 
-Both live in rdk_classifier.ros.node.
+Both live in rdk_classifier.ros.main.
 
 The delivery check runs in a subprocess: with the events executor's endless spin() a publish()
 to a subscription of the same process blocks while holding the GIL, so a regression would hang
@@ -32,7 +32,7 @@ import pytest
 import rclpy
 from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rdk_classifier.catalog import ConfigError
-from rdk_classifier.ros.node import make_executor, spin_until_shutdown
+from rdk_classifier.ros.main import make_executor, spin_until_shutdown
 from std_msgs.msg import String
 
 try:

@@ -15,14 +15,14 @@
 """
 The node's invariants under worker faults at random moments (issue 13), process level.
 
-The node runs as a subprocess (python -m rdk_classifier.ros.node) with the fake engine; frames of
+The node runs as a subprocess (python -m rdk_classifier.ros.main) with the fake engine; frames of
 known class go out on 1-3 cameras while workers are SIGKILLed and forwards raise, hang past
-infer_timeout_ms or exit, and reloads are slow or fail (test/node_faults.py). Checked from what
-the node publishes: every classification has its frame's class, on its frame's camera topic;
+infer_timeout_ms or exit, and reloads are slow or fail (test/node_faults.py). Checked from what the
+node publishes: every classification has its frame's class, on its frame's camera topic;
 /diagnostics accounts for every received frame; worker_restarts counts every worker that ended;
-after the faults every camera is classified again; the node exits with 0 within STOP_BOUND_S
-of SIGINT (also during a reload) and leaves no worker process or shared memory behind. A few
-hundred frames here; benchmarks/fault_soak.py runs thousands.
+after the faults every camera is classified again; the node exits with 0 within STOP_BOUND_S of
+SIGINT (also during a reload) and leaves no worker process or shared memory behind. A few hundred
+frames here; benchmarks/fault_soak.py runs thousands.
 """
 
 from node_faults import NodeFaultRun

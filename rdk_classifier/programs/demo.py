@@ -74,7 +74,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         return 1
     labels = load_labels('')
     node_process = subprocess.Popen([
-        sys.executable, '-m', 'rdk_classifier.ros.node', '--ros-args',
+        sys.executable, '-m', 'rdk_classifier.ros.main', '--ros-args',
         '--params-file', str(package_config_path('classifier.yaml')),
         '-p', 'model:=%s' % args.model, '-p', 'engine:=%s' % args.engine,
         '-p', 'image_topics:=[%s]' % TOPIC, '-p', 'top_k:=3', '-p', 'threads:=1'])
