@@ -35,8 +35,8 @@ from typing import List, Optional
 
 import numpy as np
 from rdk_classifier.catalog import ConfigError, load_catalog, resolve_model
-from rdk_classifier.inference.engines import create_engine, EngineSpec
-from rdk_classifier.inference.engines.onnx import read_model_notes
+from rdk_classifier.engines import create_engine, EngineSpec
+from rdk_classifier.engines.onnx import read_model_notes
 from rdk_classifier.programs.export_onnx import export_model, ExportError, LITE0
 
 

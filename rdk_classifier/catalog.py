@@ -29,7 +29,7 @@ import os
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from rdk_classifier.inference.engines import ENGINE_CHOICES, ENGINES
+from rdk_classifier.engines import ENGINE_CHOICES, ENGINES
 import yaml
 
 PACKAGE = 'rdk_classifier'

@@ -33,7 +33,7 @@ import time
 from typing import Dict, List, Optional, Set, Tuple
 
 from node_process import alive, children_of, NodeProcess
-from rdk_classifier.inference.engines.fake import add_fault, LOAD_FAULTS, taken_faults
+from rdk_classifier.engines.fake import add_fault, LOAD_FAULTS, taken_faults
 from rdk_classifier.inference.stats import COUNTERS
 import scenarios
 

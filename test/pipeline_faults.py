@@ -17,7 +17,7 @@ Fault runs of the worker pipeline: frames whose class is known from their conten
 
 Frames are uniform NV12 at the model size (a small one, so conversion is cheap): the fake
 engine's class of luma ``y`` is ``y * NUM_CLASSES // 256``
-(rdk_classifier.inference.engines.fake), so every result can be checked against the frame whose
+(rdk_classifier.engines.fake), so every result can be checked against the frame whose
 token it carries. Tokens are unique.
 """
 
@@ -29,7 +29,7 @@ from typing import Callable, Dict, List, Set, Tuple
 
 from node_process import alive, children_of
 
-from rdk_classifier.inference.engines import EngineSpec
+from rdk_classifier.engines import EngineSpec
 from rdk_classifier.inference.pipeline import Frame, InferencePipeline, Result
 from rdk_classifier.inference.stats import COUNTERS
 

@@ -26,7 +26,7 @@ from gil_probe import longest_stall_during
 import numpy as np
 from pyeasy_dnn_support import DOUBLE, forget_modules
 import pytest
-from rdk_classifier.inference.engines import create_engine, EngineError, ENGINES, EngineSpec
+from rdk_classifier.engines import create_engine, EngineError, ENGINES, EngineSpec
 import yaml
 
 PEAK = 10.0

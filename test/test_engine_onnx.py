@@ -26,10 +26,9 @@ from typing import Dict
 import cv2
 import numpy as np
 import pytest
-from rdk_classifier.inference.engines import (create_engine, EngineError, ENGINES, EngineSpec,
-                                              ModelContext)
-from rdk_classifier.inference.engines.onnx import (ModelNotes, read_model_notes,
-                                                   SPEED_ONLY_PURPOSE, speed_only_refusal)
+from rdk_classifier.engines import create_engine, EngineError, ENGINES, EngineSpec, ModelContext
+from rdk_classifier.engines.onnx import (ModelNotes, read_model_notes, SPEED_ONLY_PURPOSE,
+                                         speed_only_refusal)
 
 onnx = pytest.importorskip('onnx', reason='the onnx package builds the test models')
 onnxruntime = pytest.importorskip('onnxruntime', reason='the engine runs on onnxruntime')
@@ -75,7 +74,7 @@ def test_notes_parser_agrees_with_onnx_and_onnxruntime(tmp_path, metadata, paddi
                                                        doc_string):
     path = tmp_path / 'model.onnx'
     pooled_model(path, metadata, padding_values, doc_string)
-    from rdk_classifier.inference.engines.onnx import _read_metadata_props
+    from rdk_classifier.engines.onnx import _read_metadata_props
     with open(path, 'rb') as stream:
         parsed = _read_metadata_props(stream, path.stat().st_size)
     by_onnx = {p.key: p.value for p in onnx.load(str(path)).metadata_props}

@@ -28,8 +28,8 @@ import cv2
 from gil_probe import longest_stall_during
 import numpy as np
 import pytest
-from rdk_classifier.inference.engines import create_engine, ENGINE_KINDS, EngineError, EngineSpec
-from rdk_classifier.inference.engines.fake import fake_class
+from rdk_classifier.engines import create_engine, ENGINE_KINDS, EngineError, EngineSpec
+from rdk_classifier.engines.fake import fake_class
 
 
 def nv12_frame(luma, width: int = 224, height: int = 224, u: int = 128, v: int = 128):

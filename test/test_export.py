@@ -27,8 +27,8 @@ import cv2
 import numpy as np
 import pytest
 from rdk_classifier.catalog import ConfigError, resolve_model
-from rdk_classifier.inference.engines import create_engine, EngineSpec
-from rdk_classifier.inference.engines.onnx import read_model_notes
+from rdk_classifier.engines import create_engine, EngineSpec
+from rdk_classifier.engines.onnx import read_model_notes
 from rdk_classifier.inference.frames import NV12Converter
 from rdk_classifier.programs.demo import BUNDLED
 from rdk_classifier.programs.export_onnx import export_model, ExportError, main

@@ -28,8 +28,8 @@ import types
 
 import numpy as np
 import pytest
-from rdk_classifier.inference.engines import create_engine, EngineError, EngineSpec
-from rdk_classifier.inference.engines.onnx import read_model_notes, SPEED_ONLY_PURPOSE
+from rdk_classifier.engines import create_engine, EngineError, EngineSpec
+from rdk_classifier.engines.onnx import read_model_notes, SPEED_ONLY_PURPOSE
 from rdk_classifier.programs.export_onnx import export_model, ExportError, main
 
 try:

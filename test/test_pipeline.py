@@ -27,9 +27,9 @@ from node_process import alive, children_of
 import numpy as np
 import pytest
 
+from rdk_classifier.engines import EngineError, EngineSpec
+from rdk_classifier.engines.fake import add_fault, closed_engines, taken_faults
 from rdk_classifier.inference import pipeline as pipeline_module
-from rdk_classifier.inference.engines import EngineError, EngineSpec
-from rdk_classifier.inference.engines.fake import add_fault, closed_engines, taken_faults
 from rdk_classifier.inference.pipeline import Frame, InferencePipeline, Result
 from rdk_classifier.inference.worker import Worker
 

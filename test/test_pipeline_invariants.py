@@ -42,7 +42,7 @@ from hypothesis import given, HealthCheck, settings, strategies as st
 from pipeline_faults import (content_frame, living, make_pipeline, own_shared_memory,
                              own_workers, Recorder, unaccounted, wait_for)
 
-from rdk_classifier.inference.engines.fake import add_fault, taken_faults
+from rdk_classifier.engines.fake import add_fault, taken_faults
 
 #: Faults whose worker process ends (and is replaced).
 ENDING_FAULTS = ('hang', 'exit', 'fail_load')

@@ -30,7 +30,7 @@ from node_process import children_of, NodeProcess, START_TIMEOUT_S
 import numpy as np
 import pytest
 from rclpy.qos import QoSProfile, ReliabilityPolicy
-from rdk_classifier.inference.engines import EngineSpec
+from rdk_classifier.engines import EngineSpec
 from rdk_classifier.inference.stats import COUNTERS
 from rdk_classifier.inference.worker import Request, Worker, WorkerFailure
 import scenarios

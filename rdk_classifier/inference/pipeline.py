@@ -81,7 +81,7 @@ from typing import Any, Callable, Deque, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from rdk_classifier.inference.engines import EngineError, EngineSpec
+from rdk_classifier.engines import EngineError, EngineSpec
 from rdk_classifier.inference.frames import DEFAULT_MAX_PIXELS, FrameError, NV12Converter
 from rdk_classifier.inference.postprocess import softmax, top_k
 from rdk_classifier.inference.stats import CameraStats

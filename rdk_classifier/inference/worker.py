@@ -47,8 +47,8 @@ from typing import Any, Callable, List, Optional
 
 import numpy as np
 
-from rdk_classifier.inference.engines import create_engine, EngineError, EngineSpec
-from rdk_classifier.inference.engines.base import nv12_nbytes
+from rdk_classifier.engines import create_engine, EngineError, EngineSpec
+from rdk_classifier.engines.base import nv12_nbytes
 
 #: How long a worker may take to load its model.
 LOAD_TIMEOUT_S = 120.0

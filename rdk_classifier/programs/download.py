@@ -40,7 +40,7 @@ BIN_CHECK_TIMEOUT_S = 120
 #: The child's program: build the hobot_dnn engine on the file as a worker would.
 _BIN_CHECK = '\n'.join([
     'import sys',
-    'from rdk_classifier.inference.engines import create_engine, EngineError, EngineSpec',
+    'from rdk_classifier.engines import create_engine, EngineError, EngineSpec',
     'try:',
     '    create_engine(EngineSpec("hobot_dnn", sys.argv[1], {})).close()',
     'except EngineError as exc:',
@@ -66,7 +66,7 @@ def check_model_file(path: Path, name: str) -> None:
         except Exception as exc:  # noqa: B902 - ORT raises several unrelated types
             raise DownloadError('%s does not open as an ONNX model' % name) from exc
         return
-    from rdk_classifier.inference.engines import ENGINES
+    from rdk_classifier.engines import ENGINES
     if not ENGINES['hobot_dnn'].missing():
         _check_bin_in_child(path, name)
 

@@ -45,8 +45,8 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 import cv2
 import numpy as np
 from rdk_classifier.catalog import ConfigError, resolve_model
-from rdk_classifier.inference.engines import create_engine, Engine, EngineSpec
-from rdk_classifier.inference.engines.onnx import ZOO_MEAN, ZOO_STD
+from rdk_classifier.engines import create_engine, Engine, EngineSpec
+from rdk_classifier.engines.onnx import ZOO_MEAN, ZOO_STD
 from rdk_classifier.inference.frames import NV12Converter, RESIZE_MODES
 
 DEFAULT_IMAGES = Path(__file__).resolve().parents[3] / 'shared' / 'imagenet-sample'

@@ -37,9 +37,9 @@ from typing import cast, Dict, List, Optional
 import numpy as np
 
 from rdk_classifier.catalog import default_cache_dir, find_model, load_catalog, ModelInfo
+from rdk_classifier.engines.onnx import (MODEL_KEY, PURPOSE_KEY, RANDOM_WEIGHTS,
+                                         SPEED_ONLY_PURPOSE, WEIGHTS_KEY)
 from rdk_classifier.files import atomic_write
-from rdk_classifier.inference.engines.onnx import (MODEL_KEY, PURPOSE_KEY, RANDOM_WEIGHTS,
-                                                   SPEED_ONLY_PURPOSE, WEIGHTS_KEY)
 from rdk_classifier.programs import lite0_onnx
 
 LITE0 = 'EfficientNet_Lite0'

@@ -46,7 +46,7 @@ from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackRet
 from rclpy.parameter import Parameter
 from rclpy.timer import Timer
 from rdk_classifier.catalog import ConfigError, load_labels, resolve_model, ResolvedModel
-from rdk_classifier.inference.engines import EngineError, ENGINES, EngineSpec, ModelContext
+from rdk_classifier.engines import EngineError, ENGINES, EngineSpec, ModelContext
 from rdk_classifier.inference.pipeline import InferencePipeline, ModelShape, Result
 from rdk_classifier.ros import cameras, messages
 from rdk_classifier.ros.cameras import Camera

@@ -29,7 +29,7 @@ from rclpy.exceptions import ParameterUninitializedException
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 from rdk_classifier.catalog import ConfigError
-from rdk_classifier.inference.engines import ENGINE_CHOICES, ENGINES
+from rdk_classifier.engines import ENGINE_CHOICES, ENGINES
 from rdk_classifier.inference.frames import DEFAULT_MAX_PIXELS, RESIZE_MODES
 
 TRANSPORTS = ('raw', 'compressed')

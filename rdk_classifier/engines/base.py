@@ -21,7 +21,7 @@ threads). ``releases_gil`` tells the pipeline whether other Python threads can r
 
 Each engine module also declares an :class:`EngineKind`: its name, the model files it runs, the
 node parameters that feed its options and how a zoo model maps to its file. The registry
-(``rdk_classifier.inference.engines``) collects them, so adding an engine is adding one module.
+(``rdk_classifier.engines``) collects them, so adding an engine is adding one module.
 """
 
 import abc
