@@ -50,9 +50,10 @@ from launch_ros.actions import LifecycleNode, Node
 from launch_ros.event_handlers import OnStateTransition
 from launch_ros.events.lifecycle import ChangeState
 from lifecycle_msgs.msg import Transition
-from rdk_classifier.ros.launch_support import (BOOLEAN_CHOICES, CAMERA_CHOICES, CLASS_ID_MODES,
-                                               ENGINE_CHOICES, make_plan, parse_arguments,
-                                               Process, System, TRANSPORT_CHOICES)
+from rdk_classifier.ros.launch_support import (BOOLEAN_CHOICES, CAMERA_CHOICES, CAMERA_SIZES,
+                                               CLASS_ID_MODES, ENGINE_CHOICES, make_plan,
+                                               parse_arguments, Process, System,
+                                               TRANSPORT_CHOICES)
 
 PACKAGE = 'rdk_classifier'
 # Beside this file both in the source tree and in share/rdk_classifier.
@@ -66,6 +67,10 @@ def _optional(name: str, description: str, choices=None) -> DeclareLaunchArgumen
     return DeclareLaunchArgument(
         name, default_value=FROM_PARAMS, description=description + '; empty: from params_file',
         **({'choices': [FROM_PARAMS] + list(choices)} if choices else {}))
+
+
+def _camera_sizes(axis: int) -> str:
+    return ', '.join('%d (%s)' % (size[axis], camera) for camera, size in CAMERA_SIZES.items())
 
 
 def _declarations():
@@ -95,9 +100,9 @@ def _declarations():
                               description='RDK: also start the camera, hobot_codec and '
                                           'hobot_websocket (browser view on port 8000)'),
         DeclareLaunchArgument('camera_width', default_value='',
-                              description='Camera frame width; empty: 960 (mipi), 640 (usb)'),
+                              description='Camera frame width; empty: ' + _camera_sizes(0)),
         DeclareLaunchArgument('camera_height', default_value='',
-                              description='Camera frame height; empty: 544 (mipi), 480 (usb)'),
+                              description='Camera frame height; empty: ' + _camera_sizes(1)),
         DeclareLaunchArgument('camera_device', default_value='',
                               description="Camera video_device; empty: the driver's default"),
         DeclareLaunchArgument('namespace', default_value='', description='Node namespace'),
@@ -116,9 +121,11 @@ def _declarations():
 
 
 def _started(process: Process) -> Node:
+    # At warn, as D-Robotics' own launch files start them: hobot_usb_cam logs every frame at info.
     return Node(package=process.package, executable=process.executable, name=process.name,
                 parameters=[process.parameters], additional_env=process.env or None,
-                output='screen', emulate_tty=True)
+                arguments=['--ros-args', '--log-level', 'warn'], output='screen',
+                emulate_tty=True)
 
 
 def _launch(context: LaunchContext):

@@ -32,9 +32,8 @@ import sys
 from typing import Any, Dict, List, Optional
 
 import pytest
-from rdk_classifier.ros.launch_support import (Arguments, beside, ENGINE_CHOICES,
-                                               LaunchSetupError, make_plan, parse_arguments,
-                                               resolve_topic, System)
+from rdk_classifier.ros.launch_support import (Arguments, beside, ENGINE_CHOICES, LaunchSetupError,
+                                               make_plan, parse_arguments, resolve_topic, System)
 import yaml
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[1]
@@ -57,7 +56,7 @@ def plan_for(values: Dict[str, str], system: System):
 # --- launch_support: typing and the plan, everywhere -------------------------------------------
 
 def test_engine_choices_are_the_registrys():
-    from rdk_classifier.inference.engines import ENGINE_CHOICES as registered
+    from rdk_classifier.engines import ENGINE_CHOICES as registered
     assert ENGINE_CHOICES == registered
 
 
@@ -171,8 +170,15 @@ def test_web_missing_packages_in_one_line(installed, missing):
 def test_web_on_a_pc_says_where_it_runs():
     with pytest.raises(LaunchSetupError) as error:
         plan_for({'web': 'true'}, machine(('usb_cam',)))
-    assert 'D-Robotics packages of the RDK' in str(error.value)
-    assert 'on a PC use camera:=usb' in str(error.value)
+    assert "from the RDK's TogetheROS (there: sudo apt install" in str(error.value)
+    assert str(error.value).endswith('on a PC use camera:=usb without web:=true')
+
+
+def test_mipi_camera_on_a_pc_says_where_it_runs():
+    with pytest.raises(LaunchSetupError) as error:
+        plan_for({'camera': 'mipi'}, machine(('usb_cam',)))
+    assert str(error.value) == ("camera:=mipi needs mipi_cam from the RDK's TogetheROS (there: "
+                                'sudo apt install tros-humble-mipi-cam); on a PC use camera:=usb')
 
 
 def test_mipi_camera_without_web_publishes_ros_images_with_the_large_frames_profile():

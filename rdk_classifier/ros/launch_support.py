@@ -46,7 +46,10 @@ ENGINE_CHOICES = ('auto', 'fake', 'hobot_dnn', 'onnxruntime')
 #: The node's ``image_transport`` and ``class_id_mode`` choices (checked against parameters.py).
 TRANSPORT_CHOICES = ('auto', 'raw', 'compressed', 'hbmem')
 CLASS_ID_MODES = ('index', 'name')
-CAMERA_CHOICES = ('none', 'mipi', 'usb')
+#: Frame size a camera starts with unless camera_width / camera_height say otherwise:
+#: mipi_cam.launch.py's 960x544 for the MIPI camera, the usual 640x480 for USB cameras.
+CAMERA_SIZES = {'mipi': (960, 544), 'usb': (640, 480)}
+CAMERA_CHOICES = ('none',) + tuple(CAMERA_SIZES)
 BOOLEAN_CHOICES = ('true', 'false')
 
 #: The launch arguments passed to the node as parameters when given, with their type.
@@ -83,11 +86,6 @@ class Arguments:
     camera_device: str = ''
     namespace: str = ''
     large_frames_profile: bool = False
-
-
-#: Frame size a camera starts with unless camera_width / camera_height say otherwise:
-#: mipi_cam.launch.py's 960x544 for the MIPI camera, the usual 640x480 for USB cameras.
-CAMERA_SIZES = {'mipi': (960, 544), 'usb': (640, 480)}
 
 
 @dataclass(frozen=True)
@@ -258,7 +256,8 @@ def make_plan(arguments: Arguments, system: System, large_frames_profile: str) -
         web_view = _web_view(camera, beside(first_topic, PERCEPTION_TOPIC))
         processes.extend(web_view)
         needed.extend(p.package for p in web_view)
-    _require(system, needed, wanted)
+    _require(system, needed, wanted,
+             'use camera:=usb without web:=true' if arguments.web else 'use camera:=usb')
     if arguments.web:
         includes.append(os.path.join(_share(system, 'websocket'), 'launch',
                                      'websocket_service.launch.py'))
@@ -356,7 +355,7 @@ def _web_view(camera: Optional[_Camera], smart_topic: str) -> List[Process]:
     return processes
 
 
-def _require(system: System, packages: List[str], wanted: str) -> None:
+def _require(system: System, packages: List[str], wanted: str, on_a_pc: str) -> None:
     """Raise LaunchSetupError naming the missing packages and their install command."""
     missing = [p for p in dict.fromkeys(packages) if system.find_package(p) is None]
     if not missing:
@@ -365,9 +364,8 @@ def _require(system: System, packages: List[str], wanted: str) -> None:
     if system.on_board:
         raise LaunchSetupError('%s needs %s: %s, then source /opt/tros/%s/setup.bash'
                                % (wanted, ', '.join(missing), install, system.distro))
-    raise LaunchSetupError('%s needs %s, D-Robotics packages of the RDK (there: %s); on a PC '
-                           'use camera:=usb without web:=true'
-                           % (wanted, ', '.join(missing), install))
+    raise LaunchSetupError("%s needs %s from the RDK's TogetheROS (there: %s); on a PC %s"
+                           % (wanted, ', '.join(missing), install, on_a_pc))
 
 
 def _share(system: System, package: str) -> str:
