@@ -31,6 +31,7 @@ setup(
             'classifier_node = rdk_classifier.ros.main:main',
             'classifier_lifecycle_node = rdk_classifier.ros.main:main_managed',
             'camera_sim = rdk_classifier.programs.camera_sim:main',
+            'hbm_camera_sim = rdk_classifier.programs.hbm_camera_sim:main',
             'demo = rdk_classifier.programs.demo:main',
             'download = rdk_classifier.programs.download:main',
             'evaluate = rdk_classifier.programs.evaluate:main',
