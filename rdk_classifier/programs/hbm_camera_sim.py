@@ -61,7 +61,6 @@ def use_shared_memory_environment(profile: str) -> None:
         os.environ.setdefault('FASTRTPS_DEFAULT_PROFILES_FILE', profile)
 
 
-
 def hbm_message(message_type, nv12: bytes, width: int, height: int):
     """Return a message holding one NV12 frame, as mipi_cam's getImageMem fills it."""
     msg = message_type(width=width, height=height, step=width, data_size=len(nv12))
