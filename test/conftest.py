@@ -19,8 +19,15 @@ Parallel test runs on one machine (or CI next to a developer) must not hear each
 caller chose a ROS_DOMAIN_ID, use one derived from the process id, and keep discovery on this
 host (ROS_AUTOMATIC_DISCOVERY_RANGE on Iron and newer, ROS_LOCALHOST_ONLY on Humble).
 Subprocesses started by the tests inherit these variables.
+
+Optional dependencies skip per test, never a module (launch_testing's pytest plugin imports every
+module while collecting, so a module-level skip would skip the whole suite under colcon test):
+`@pytest.mark.requires('onnxruntime', reason=...)` on a test, or as a module's pytestmark, skips
+it, with the missing module and the reason, where the module cannot be imported.
 """
 
+import functools
+import importlib
 import os
 
 from pyeasy_dnn_support import DOUBLE, forget_modules
@@ -31,6 +38,31 @@ if 'ROS_DOMAIN_ID' not in os.environ:
     os.environ['ROS_DOMAIN_ID'] = str(1 + os.getpid() % 100)
 os.environ.setdefault('ROS_AUTOMATIC_DISCOVERY_RANGE', 'LOCALHOST')
 os.environ.setdefault('ROS_LOCALHOST_ONLY', '1')
+
+
+@functools.lru_cache(maxsize=None)
+def importable(module: str) -> bool:
+    """Return whether module imports here (found but failing, as with a mismatched numpy: no)."""
+    try:
+        importlib.import_module(module)
+    except ImportError:
+        return False
+    return True
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        'markers', 'requires(*modules, reason): skip the test, saying which module is missing '
+                   'and why the test needs it, where one of the modules cannot be imported')
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    """Skip a test marked requires(...) whose modules are not all importable here."""
+    for mark in item.iter_markers('requires'):
+        missing = [module for module in mark.args if not importable(module)]
+        if missing:
+            pytest.skip('%s not installed: %s' % (', '.join(missing), mark.kwargs['reason']))
 
 
 @pytest.fixture

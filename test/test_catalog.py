@@ -120,6 +120,8 @@ def test_missing_model_line_names_the_folders_and_the_download(tmp_path, cache):
     assert 'RepViT_m0_9_224x224_nv12.bin' in message
 
 
+@pytest.mark.requires('onnxruntime', reason='engine auto takes a .onnx path to the onnxruntime '
+                      'engine only where ONNX Runtime is installed')
 def test_paths_are_accepted_and_checked(tmp_path, no_hobot_dnn):
     model = tmp_path / 'net.onnx'
     model.write_bytes(b'x')

@@ -253,6 +253,8 @@ def test_onnxruntime_dynamic_size_comes_from_the_input_size_option(tmp_path):
     assert (default.input_height, default.input_width, default.num_classes) == (224, 224, 672)
 
 
+@pytest.mark.requires('onnx', 'onnxruntime', reason='the onnx package builds the test models '
+                      'and ONNX Runtime reports what is wrong with them')
 def test_onnxruntime_errors_name_the_file(tmp_path):
     with pytest.raises(EngineError, match='none.onnx does not exist; download it'):
         create_engine(EngineSpec('onnxruntime', str(tmp_path / 'none.onnx')))

@@ -85,6 +85,11 @@ def test_camera_jpeg_has_the_camera_size():
         assert np.abs(decoded.astype(int) - 90).max() <= 2
 
 
+#: The evaluations run the model on ONNX Runtime.
+needs_onnxruntime = pytest.mark.requires(
+    'onnxruntime', reason='the evaluation runs EfficientNet_Lite0 on ONNX Runtime')
+
+
 def real_images(count: int) -> list:
     if not (SAMPLES / 'classes.tsv').is_file():
         pytest.skip('../shared/imagenet-sample is absent')
@@ -95,6 +100,7 @@ def real_images(count: int) -> list:
     return labelled_images(SAMPLES / 'images', SAMPLES / 'classes.tsv')[:count]
 
 
+@needs_onnxruntime
 def test_evaluation_on_real_photos(tmp_path):
     images = real_images(12)
     results = evaluate('EfficientNet_Lite0', images, modes=('center_crop', 'stretch'))
@@ -116,6 +122,7 @@ def test_evaluation_on_real_photos(tmp_path):
     assert (tmp_path / 'evaluate.png').stat().st_size > 1000
 
 
+@needs_onnxruntime
 def test_jpeg_evaluation_on_real_photos(tmp_path):
     images = real_images(6)
     results = evaluate_jpeg('EfficientNet_Lite0', images, modes=('center_crop',),

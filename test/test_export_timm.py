@@ -33,11 +33,16 @@ from rdk_classifier.engines.onnx import read_model_notes, SPEED_ONLY_PURPOSE
 from rdk_classifier.programs.export_onnx import export_model, ExportError, main
 
 try:
+    import onnx
     import torch
-except ImportError:
-    pytest.skip('exporting a timm model needs torch (not in the default set-up)',
-                allow_module_level=True)
-onnx = pytest.importorskip('onnx', reason='the export writes metadata with the onnx package')
+    from torch.nn import Module as TorchModule
+except ImportError:  # every test skips (conftest's requires mark); the module still imports
+    TorchModule = object
+
+pytestmark = pytest.mark.requires(
+    'torch', 'onnx', 'onnxruntime',
+    reason='exporting a timm model needs torch (not in the default set-up), the export writes '
+           'metadata with the onnx package and checks the model on onnxruntime')
 
 
 def metadata_of(path):
@@ -58,7 +63,7 @@ def assert_one_line(message, *parts):
 
 # The zoo models through timm (a double) ---------------------------------------------------------
 
-class TinyNet(torch.nn.Module):
+class TinyNet(TorchModule):
     """A small classifier standing in for a timm architecture (any input size, 10 classes)."""
 
     def __init__(self):

