@@ -25,6 +25,7 @@ import sys
 import threading
 
 import pytest
+from rdk_classifier.catalog import package_config_path
 from rdk_classifier.programs.download import download, DownloadError, main
 import yaml
 
@@ -140,3 +141,92 @@ def test_without_pyeasy_dnn_a_bin_is_checked_for_web_pages(
     assert list(target.iterdir()) == []
     assert main(['RepViT_m0_9', '--url', url + '/model.bin', '--dir', str(target)]) == 0
     assert [p.name for p in target.iterdir()] == ['RepViT_m0_9_224x224_nv12.bin']
+
+
+# --list and unknown names ------------------------------------------------------------------------
+
+def zoo_names_in_the_yaml():
+    """Return the names of config/models.yaml's entries that have a .bin to download."""
+    with open(package_config_path('models.yaml'), encoding='utf-8') as stream:
+        return [entry['name'] for entry in yaml.safe_load(stream)['models']
+                if entry.get('bin_url')]
+
+
+def table_rows(text):
+    """Return {name: cells} of the --list table (rows from the header to the first prose)."""
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith('name '))
+    rows = {}
+    for line in lines[start + 1:]:
+        cells = line.split()
+        if not cells or not cells[1][0].isdigit():
+            break
+        rows[cells[0]] = cells
+    return rows
+
+
+def test_list_names_every_zoo_model_with_its_figures_and_what_is_here(
+        tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv('RDK_CLASSIFIER_CACHE', str(tmp_path / 'cache'))
+    (tmp_path / 'cache' / 'models').mkdir(parents=True)
+    (tmp_path / 'cache' / 'models' / 'repvit_m0_9.onnx').write_bytes(b'x')
+    (tmp_path / 'mine').mkdir()
+    (tmp_path / 'mine' / 'EdgeNeXt_base_224x224_nv12.bin').write_bytes(b'x')
+    assert main(['--list', '--dir', str(tmp_path / 'mine')]) == 0
+    output = capsys.readouterr().out
+    rows = table_rows(output)
+    names = zoo_names_in_the_yaml()
+    assert len(names) == 17 and sorted(rows) == sorted(names)
+    # name, input, top-1 on the board, top-1 float, FPS with 4 threads, 1-thread latency, here
+    assert rows['RepViT_m0_9'] == ['RepViT_m0_9', '224x224', '75.75%', '76.32%', '902.7', '1.65',
+                                   'onnx']
+    assert rows['EdgeNeXt_base'][-1] == 'bin'
+    assert rows['ConvNeXt_atto'][-1] == 'no'
+    assert str(tmp_path / 'cache' / 'models') in output and str(tmp_path / 'mine') in output
+    assert '\n    ros2 run rdk_classifier download NAME\n' in output + '\n'
+
+
+@pytest.mark.parametrize('typed, meant', [('repvit_m09', 'RepViT_m0_9'),
+                                          ('CONVNEXT_ATO', 'ConvNeXt_atto'),
+                                          ('lite0', 'EfficientNet_Lite0')])
+def test_an_unknown_name_gets_did_you_mean_and_the_list_command(tmp_path, capsys, typed, meant):
+    assert main([typed, '--dir', str(tmp_path)]) == 1
+    error = capsys.readouterr().err
+    assert error.startswith('download: %s is not in the catalog; did you mean %s' % (typed, meant))
+    assert '\n    ros2 run rdk_classifier download --list\n' in error
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_names_match_in_any_case(server, tmp_path):
+    root, url = server
+    (root / 'repvit_m0_9.onnx').write_bytes(onnx_model_bytes())
+    target = tmp_path / 'models'
+    assert main(['rEPvIT_M0_9', '--url', url + '/repvit_m0_9.onnx', '--dir', str(target)]) == 0
+    assert [p.name for p in target.iterdir()] == ['repvit_m0_9.onnx']
+
+
+def test_without_names_or_list_the_usage_says_what_to_give(capsys):
+    with pytest.raises(SystemExit) as stopped:
+        main([])
+    assert stopped.value.code == 2
+    assert 'name the models to download, or --list' in capsys.readouterr().err
+
+
+def test_the_pc_default_is_built_not_downloaded(tmp_path, capsys):
+    assert main(['EfficientNet_Lite0', '--dir', str(tmp_path)]) == 1
+    assert '\n    ros2 run rdk_classifier export_onnx EfficientNet_Lite0\n' in \
+        capsys.readouterr().err
+
+
+@pytest.mark.parametrize('board', [False, True], ids=['pc', 'board'])
+def test_a_bin_downloaded_on_a_pc_comes_with_the_pc_route(server, tmp_path, capsys, monkeypatch,
+                                                          board):
+    root, url = server
+    (root / 'model.bin').write_text(DOUBLE_MODEL)
+    monkeypatch.setattr('rdk_classifier.hints.on_board', lambda: board)
+    monkeypatch.setattr('rdk_classifier.programs.download.check_model_file',
+                        lambda path, name: None)  # the check has tests of its own above
+    assert main(['RepViT_m0_9', '--url', url + '/model.bin', '--dir', str(tmp_path / 'm')]) == 0
+    error = capsys.readouterr().err
+    assert ('\n    ros2 run rdk_classifier export_onnx RepViT_m0_9' in error) is not board
+    assert ('runs on the RDK X5 only' in error) is not board

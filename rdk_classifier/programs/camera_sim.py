@@ -26,6 +26,7 @@ flag and not left to the caller's environment.
 """
 
 import argparse
+import itertools
 import os
 from pathlib import Path
 import sys
@@ -36,6 +37,12 @@ import cv2
 import numpy as np
 
 from rdk_classifier.catalog import LARGE_FRAMES_PROFILE, package_config_path
+from rdk_classifier.programs.cli import argument_parser
+
+#: File name extensions of the images --images takes (all read by every OpenCV build).
+IMAGE_SUFFIXES = ('.bmp', '.jpeg', '.jpg', '.png', '.pbm', '.pgm', '.ppm')
+#: Photos read at most (each is kept decoded and encoded in memory).
+MAX_PHOTOS = 32
 
 
 def use_large_frames_profile() -> str:
@@ -63,46 +70,69 @@ def encode(bgr: np.ndarray, encoding: str) -> tuple:
     raise ValueError('camera_sim encodes bgr8, rgb8, mono8 and nv12, not %r' % encoding)
 
 
+def image_files(folder: str) -> List[Path]:
+    """Return the images of ``folder`` (any extension in IMAGE_SUFFIXES, any case), sorted."""
+    path = Path(folder).expanduser()
+    if not path.is_dir():
+        raise ValueError('--images %s is not a folder' % folder)
+    return sorted(p for p in path.iterdir()
+                  if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+
+
 def _read_photo(path: Path, width: int, height: int) -> np.ndarray:
     """Return a photo as BGR resized to the frame size; raise ValueError if it is unreadable."""
     bgr = cv2.imread(str(path), cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION)
     if bgr is None:
-        raise ValueError('camera_sim: OpenCV cannot read %s' % path)
+        raise ValueError('OpenCV cannot read %s' % path)
     return cv2.resize(bgr, (width, height), interpolation=cv2.INTER_AREA)
 
 
 def frames(width: int, height: int, encoding: str, images: Optional[str]) -> Iterator[tuple]:
-    """Yield (data, step) forever, cycling through photos or gray levels."""
-    paths: List[Path] = sorted(Path(images).glob('*.JPEG'))[:32] if images else []
-    pictures = [_read_photo(path, width, height) for path in paths]
-    if not pictures:
+    """
+    Return an endless iterator of (data, step), cycling through photos or gray levels.
+
+    With ``images``, the first MAX_PHOTOS images of that folder (read now, so that a bad folder
+    fails before any publishing: ValueError with one line); without, uniform gray levels. Each
+    picture is encoded once: the iterator hands out the same objects on every cycle.
+    """
+    if images:
+        paths = image_files(images)[:MAX_PHOTOS]
+        if not paths:
+            raise ValueError('--images %s holds no image (%s, any case)'
+                             % (images, ' '.join(IMAGE_SUFFIXES)))
+        pictures = [_read_photo(path, width, height) for path in paths]
+    else:
         pictures = [np.full((height, width, 3), gray, np.uint8) for gray in range(16, 240, 28)]
-    encoded = [encode(picture, encoding) for picture in pictures]
-    while True:
-        yield from encoded
+    return itertools.cycle([encode(picture, encoding) for picture in pictures])
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    """Publish frames; exit 0 after --count frames (or on Ctrl-C)."""
+    """Publish frames; exit 0 after --count frames (or on Ctrl-C), 1 when --images fails."""
     from rclpy.utilities import remove_ros_args  # importing rclpy does not start DDS yet
 
     argv = sys.argv[1:] if argv is None else argv
-    parser = argparse.ArgumentParser(description=__doc__.strip().split('\n\n')[0])
-    parser.add_argument('--topic', default='image_raw', help='image topic (default image_raw)')
-    parser.add_argument('--width', type=int, default=640, help='frame width (default 640)')
-    parser.add_argument('--height', type=int, default=480, help='frame height (default 480)')
+    parser = argument_parser(__doc__)
+    parser.add_argument('--topic', default='image_raw', help='image topic')
+    parser.add_argument('--width', type=int, default=640, help='frame width')
+    parser.add_argument('--height', type=int, default=480, help='frame height')
     parser.add_argument('--encoding', default='bgr8', choices=('bgr8', 'rgb8', 'mono8', 'nv12'),
-                        help='sensor_msgs encoding (default bgr8)')
+                        help='sensor_msgs encoding')
     parser.add_argument('--rate', type=float, default=30.0, help='frames per second')
     parser.add_argument('--count', type=int, default=0, help='frames to send (0: until Ctrl-C)')
-    parser.add_argument('--images', help='folder of JPEG photos to cycle through')
+    parser.add_argument('--images', metavar='DIR',
+                        help='folder of photos to cycle through, the first %d of its %s files '
+                        '(default: uniform gray frames)' % (MAX_PHOTOS, '/'.join(IMAGE_SUFFIXES)))
     parser.add_argument('--reliable', action='store_true', help='reliable instead of best effort')
     parser.add_argument('--wait-subscribers', type=int, default=1,
-                        help='subscriptions to wait for before the first frame (default 1)')
+                        help='subscriptions to wait for before the first frame')
     parser.add_argument('--large-frames-profile', action=argparse.BooleanOptionalAction,
-                        default=True,
-                        help='publish through config/%s (default: yes)' % LARGE_FRAMES_PROFILE)
+                        default=True, help='publish through config/%s' % LARGE_FRAMES_PROFILE)
     args = parser.parse_args(remove_ros_args(['camera_sim'] + argv)[1:])
+    try:
+        source = frames(args.width, args.height, args.encoding, args.images)
+    except ValueError as exc:
+        print('camera_sim: %s' % exc, file=sys.stderr)
+        return 1
     if args.large_frames_profile:
         use_large_frames_profile()
 
@@ -111,7 +141,6 @@ def main(argv: Optional[List[str]] = None) -> int:
     from rclpy.qos import qos_profile_sensor_data, QoSProfile, ReliabilityPolicy
     from sensor_msgs.msg import Image
 
-    source = frames(args.width, args.height, args.encoding, args.images)
     rclpy.init(args=['camera_sim'] + argv)
     node = rclpy.create_node('camera_sim')
     qos = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE) if args.reliable \

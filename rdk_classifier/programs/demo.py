@@ -23,7 +23,6 @@ that is absent, from the few bundled with the package. Photos over 512 KB need t
 Fast DDS profile on the publishing side, so this process sets it for itself (see README).
 """
 
-import argparse
 import os
 from pathlib import Path
 import queue
@@ -37,7 +36,10 @@ import cv2
 import rclpy
 from rclpy.qos import qos_profile_sensor_data
 from rdk_classifier.catalog import load_labels, package_config_path
-from rdk_classifier.programs.camera_sim import use_large_frames_profile
+from rdk_classifier.engines import ENGINE_CHOICES
+from rdk_classifier.programs.camera_sim import (image_files, IMAGE_SUFFIXES,
+                                                use_large_frames_profile)
+from rdk_classifier.programs.cli import argument_parser
 from sensor_msgs.msg import Image
 from vision_msgs.msg import Classification
 
@@ -59,18 +61,29 @@ def sample_dir(explicit: Optional[str]) -> Path:
 
 def main(argv: Optional[List[str]] = None) -> int:
     """Run the demo; return the node's exit code (0 when all went well)."""
-    parser = argparse.ArgumentParser(description=__doc__.strip().split('\n\n')[0])
-    parser.add_argument('--images', help='folder of <wnid>_<name>.JPEG photos')
-    parser.add_argument('--count', type=int, default=12, help='photos to show (default 12)')
-    parser.add_argument('--model', default='EfficientNet_Lite0')
-    parser.add_argument('--engine', default='auto')
+    parser = argument_parser(__doc__)
+    parser.add_argument('--images', metavar='DIR',
+                        help='folder of photos (%s); a <wnid>_<name> file name gives the true '
+                        'label (default: $RDK_CLASSIFIER_SAMPLES, else the ImageNet sample next '
+                        'to the source checkout, else the photos bundled with the package)'
+                        % '/'.join(IMAGE_SUFFIXES))
+    parser.add_argument('--count', type=int, default=12, help='photos to show')
+    parser.add_argument('--model', default='EfficientNet_Lite0',
+                        help="the node's model parameter: zoo name or model file")
+    parser.add_argument('--engine', default='auto', choices=ENGINE_CHOICES,
+                        help="the node's engine parameter")
     args = parser.parse_args(argv)
 
-    photos = sorted(sample_dir(args.images).glob('*.JPEG'))
+    try:
+        photos = image_files(str(sample_dir(args.images)))
+    except ValueError as exc:
+        print('demo: %s' % exc, file=sys.stderr)
+        return 1
     step = max(1, len(photos) // max(1, args.count))
     photos = photos[::step][:args.count]
     if not photos:
-        print('demo: no photos found', file=sys.stderr)
+        print('demo: no photos (%s) in %s' % (' '.join(IMAGE_SUFFIXES), sample_dir(args.images)),
+              file=sys.stderr)
         return 1
     labels = load_labels('')
     node_process = subprocess.Popen([
@@ -100,7 +113,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             if result is None:
                 print('demo: the node did not answer (see its log above)', file=sys.stderr)
                 return 1
-            truth = path.stem.split('_', 1)[1].replace('_', ' ')
+            truth = path.stem.split('_', 1)[-1].replace('_', ' ')
             top = ['%s %.2f' % (labels[int(r.class_id)], r.score) for r in result.results]
             correct += labels[int(result.results[0].class_id)] == truth
             print('%-40s %-22s -> %s' % (path.name, truth[:22], ' | '.join(top)), flush=True)

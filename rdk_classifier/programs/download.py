@@ -15,7 +15,12 @@
 """
 Download zoo models by catalog name into the model cache (for robots with internet).
 
-    ros2 run rdk_classifier download RepViT_m0_9 [--onnx URL] [--dir DIR]
+    ros2 run rdk_classifier download --list
+    ros2 run rdk_classifier download RepViT_m0_9 [--url URL] [--dir DIR]
+
+--list shows every zoo model with its published RDK X5 figures and whether its file is already
+where the node looks. A .bin runs on the RDK X5's BPU only; on a PC, export_onnx makes the
+.onnx that the onnxruntime engine runs.
 
 Files arrive atomically (files.atomic_write: renamed into place once complete and
 checked), so an interrupted or broken download never leaves a file the node would load. A .bin
@@ -24,15 +29,17 @@ short-lived child process: the BPU runtime keeps every model a process loads unt
 exits. Everything runs in the calling thread.
 """
 
-import argparse
 from pathlib import Path
 import subprocess
 import sys
-from typing import List, Optional
+from typing import List, Optional, Sequence
 import urllib.request
 
-from rdk_classifier.catalog import default_cache_dir, find_model
+from rdk_classifier import hints
+from rdk_classifier.catalog import (default_cache_dir, default_model_dirs, find_model,
+                                    load_catalog, ModelInfo)
 from rdk_classifier.files import atomic_write
+from rdk_classifier.programs.cli import argument_parser
 
 CHUNK = 1 << 16
 #: How long the child process checking a .bin file may take (loading a model takes seconds).
@@ -112,25 +119,88 @@ def download(url: str, target: Path, progress=sys.stderr) -> Path:
     return target
 
 
+def zoo_models() -> List[ModelInfo]:
+    """Return the catalog's zoo models (those with a .bin to download), in catalog order."""
+    return [info for info in load_catalog().values() if info.bin_url]
+
+
+def present_files(info: ModelInfo, folders: Sequence[str]) -> List[str]:
+    """Return which of the model's files ('bin', 'onnx') are in one of ``folders``."""
+    found = []
+    for kind, filename in (('bin', info.bin_file), ('onnx', info.onnx_file)):
+        if filename and any((Path(folder).expanduser() / filename).is_file()
+                            for folder in folders):
+            found.append(kind)
+    return found
+
+
+def _figure(value: Optional[float], text: str) -> str:
+    return '-' if value is None else text % value
+
+
+def model_table(folders: Sequence[str]) -> str:
+    """Return the --list text: the zoo models, their RDK X5 figures and what is in ``folders``."""
+    rows = [('name', 'input', 'top-1', 'top-1 float', 'FPS 4 threads', 'ms 1 thread',
+             'present')]
+    for info in zoo_models():
+        rows.append((info.name, '%dx%d' % (info.input_width, info.input_height),
+                     _figure(info.top1_quant, '%.2f%%'), _figure(info.top1_float, '%.2f%%'),
+                     _figure(info.fps_4t, '%.1f'), _figure(info.latency_ms_1t, '%.2f'),
+                     ', '.join(present_files(info, folders)) or 'no'))
+    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
+    lines = ['  '.join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip()
+             for row in rows]
+    lite0 = find_model(hints.LITE0)
+    lite0_here = ', '.join(present_files(lite0, folders)) if lite0 else ''
+    return '\n'.join([
+        "%d RDK Model Zoo classifiers, the zoo's RDK X5 figures (top-1: ImageNet-1k, on the "
+        'board):' % len(rows[1:])] + lines + [
+        'present: its .bin (board) or .onnx (PC) is in %s' % ', '.join(folders),
+        '%s, the PC default, has no .bin: export_onnx builds it (present: %s)'
+        % (hints.LITE0, lite0_here or 'no'),
+        'download one with:%s' % hints.ros2_run('download', 'NAME')])
+
+
+def download_model(name: str, folder: Path, url: Optional[str] = None) -> Path:
+    """Download the catalog model ``name`` into ``folder``; DownloadError if it cannot be."""
+    info = find_model(name)
+    if info is None:
+        raise DownloadError(hints.unknown_model(name, [i.name for i in load_catalog().values()]))
+    url = url or info.bin_url
+    if not url:
+        raise DownloadError('%s has no download: it is built on this machine:%s'
+                            % (info.name, hints.ros2_run('export_onnx', info.name)))
+    filename = info.onnx_file if url.endswith('.onnx') else info.bin_file
+    path = download(url, folder / filename)
+    if filename.endswith('.bin') and not hints.on_board():
+        print('note: this machine has no hobot_dnn (a PC): the .bin runs on the RDK X5 only; '
+              'copy it there, or export the ONNX model for this PC:%s'
+              % hints.ros2_run('export_onnx', info.name), file=sys.stderr)
+    return path
+
+
 def main(argv: Optional[List[str]] = None) -> int:
-    """Download the named models; exit 1 with one line on failure."""
-    parser = argparse.ArgumentParser(description=__doc__.strip().split('\n\n')[0])
-    parser.add_argument('models', nargs='+', help='catalog names, e.g. RepViT_m0_9')
+    """Download the named models, or list them; exit 1 with the reason on failure."""
+    parser = argument_parser(__doc__)
+    parser.add_argument('models', nargs='*', metavar='MODEL',
+                        help='zoo names (any case), e.g. RepViT_m0_9; see --list')
+    parser.add_argument('--list', action='store_true',
+                        help='list the zoo models, their RDK X5 figures and which are here')
     parser.add_argument('--dir', default=str(default_cache_dir() / 'models'),
-                        help='destination folder (default: %(default)s)')
-    parser.add_argument('--url', help="download from this address instead of the catalog's")
+                        help='destination folder, where the node also looks')
+    parser.add_argument('--url', help="download from this address (default: the catalog's)")
     args = parser.parse_args(argv)
+    if args.list:
+        folders = list(default_model_dirs())
+        if str(Path(args.dir).expanduser()) not in folders:
+            folders.insert(0, args.dir)
+        print(model_table(folders))
+        return 0
+    if not args.models:
+        parser.error('name the models to download, or --list to see them')
     try:
         for name in args.models:
-            info = find_model(name)
-            if info is None:
-                raise DownloadError('%s is not in the catalog (config/models.yaml)' % name)
-            url = args.url or info.bin_url
-            if not url:
-                raise DownloadError('%s has no download address; see config/models.yaml'
-                                    % info.name)
-            filename = info.onnx_file if url.endswith('.onnx') else info.bin_file
-            print('downloaded %s' % download(url, Path(args.dir) / filename))
+            print('downloaded %s' % download_model(name, Path(args.dir), args.url))
     except DownloadError as exc:
         print('download: %s' % exc, file=sys.stderr)
         return 1

@@ -48,7 +48,9 @@ from rdk_classifier.catalog import ConfigError, resolve_model
 from rdk_classifier.engines import create_engine, Engine, EngineSpec
 from rdk_classifier.engines.onnx import ZOO_MEAN, ZOO_STD
 from rdk_classifier.inference.frames import NV12Converter, RESIZE_MODES
+from rdk_classifier.programs.cli import argument_parser
 
+#: The ImageNet sample of the development set-up, next to the source checkout.
 DEFAULT_IMAGES = Path(__file__).resolve().parents[3] / 'shared' / 'imagenet-sample'
 #: Camera frame sizes of the --jpeg comparison.
 JPEG_SIZES = ((640, 480), (1280, 720), (1920, 1080), (3840, 2160))
@@ -340,22 +342,31 @@ def _camera_sizes(text: str) -> List[Tuple[int, int]]:
 
 def main(argv: Optional[List[str]] = None) -> int:
     """Evaluate and print the table; exit 1 with one line when inputs are missing."""
-    parser = argparse.ArgumentParser(description=__doc__.strip().split('\n\n')[0])
-    parser.add_argument('--model', default='EfficientNet_Lite0')
-    parser.add_argument('--images', default=str(DEFAULT_IMAGES),
-                        help='folder with images/ and classes.tsv (default: %(default)s)')
-    parser.add_argument('--limit', type=int, default=0, help='evaluate the first N images')
+    parser = argument_parser(__doc__)
+    parser.add_argument('--model', default='EfficientNet_Lite0',
+                        help='zoo name or .onnx file; runs on onnxruntime, so a zoo name needs '
+                        'its .onnx where the node looks (make it with: ros2 run rdk_classifier '
+                        'export_onnx NAME)')
+    parser.add_argument('--images', metavar='DIR',
+                        help='folder holding classes.tsv (index, wnid, name) and images/ with '
+                        '<wnid>_<name>.JPEG files (default: the ImageNet sample, '
+                        'shared/imagenet-sample next to the source checkout)')
+    parser.add_argument('--limit', type=int, default=0,
+                        help='evaluate the first N images (0: all)')
     parser.add_argument('--jpeg', action='store_true',
                         help='compare reduced-size JPEG decoding with full decoding instead')
-    parser.add_argument('--jpeg-sizes', type=_camera_sizes,
+    parser.add_argument('--jpeg-sizes', type=_camera_sizes, metavar='WxH,...',
                         default=list(JPEG_SIZES), help='camera sizes of --jpeg '
                         '(default: %s)' % ','.join('%dx%d' % size for size in JPEG_SIZES))
-    parser.add_argument('--out', default='eval_results')
+    parser.add_argument('--out', metavar='DIR', default='eval_results',
+                        help='folder, created if missing, that receives evaluate.csv, .md and '
+                        '.png (evaluate_jpeg.* with --jpeg); relative to the current folder')
     args = parser.parse_args(argv)
-    folder = Path(args.images)
+    folder = Path(args.images).expanduser() if args.images else DEFAULT_IMAGES
     try:
         if not (folder / 'classes.tsv').is_file():
-            raise ConfigError('%s has no classes.tsv (and images/)' % folder)
+            raise ConfigError('%s has no classes.tsv (and images/); give the folder that has '
+                              'them with --images DIR' % folder)
         images = labelled_images(folder / 'images', folder / 'classes.tsv')
         images = images[:args.limit] if args.limit else images
         if args.jpeg:

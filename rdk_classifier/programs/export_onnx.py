@@ -28,7 +28,6 @@ torch is imported only here, and only when exporting a zoo model: the node itsel
 onnxruntime alone. Runs in one thread.
 """
 
-import argparse
 import io
 from pathlib import Path
 import sys
@@ -36,11 +35,13 @@ from typing import cast, Dict, List, Optional
 
 import numpy as np
 
+from rdk_classifier import hints
 from rdk_classifier.catalog import default_cache_dir, find_model, load_catalog, ModelInfo
 from rdk_classifier.engines.onnx import (MODEL_KEY, PURPOSE_KEY, RANDOM_WEIGHTS,
                                          SPEED_ONLY_PURPOSE, WEIGHTS_KEY)
 from rdk_classifier.files import atomic_write
 from rdk_classifier.programs import lite0_onnx
+from rdk_classifier.programs.cli import argument_parser
 
 LITE0 = 'EfficientNet_Lite0'
 OPSET = 13
@@ -145,7 +146,7 @@ def export_model(name: str, output: Optional[str] = None, checkpoint: Optional[s
     """Export one catalog model with real weights (or random ones if asked); return the file."""
     info = find_model(name)
     if info is None:
-        raise ExportError('%s is not in the catalog (config/models.yaml)' % name)
+        raise ExportError(hints.unknown_model(name, [i.name for i in load_catalog().values()]))
     if checkpoint and random_weights:
         raise ExportError('--checkpoint and --random-weights exclude each other')
     if checkpoint and not Path(checkpoint).is_file():
@@ -175,10 +176,20 @@ def export_model(name: str, output: Optional[str] = None, checkpoint: Optional[s
 
 def main(argv: Optional[List[str]] = None) -> int:
     """Export the named models; exit 1 with one line when an export cannot be done."""
-    parser = argparse.ArgumentParser(description=__doc__.strip().split('\n\n')[0])
-    parser.add_argument('models', nargs='*', help='catalog names (default: %s)' % LITE0)
-    parser.add_argument('--all', action='store_true', help='every zoo model (needs timm)')
-    parser.add_argument('-o', '--output', help='output file (one model only)')
+    models = default_cache_dir() / 'models'
+    parser = argument_parser(__doc__, epilog='\n'.join([
+        "Writes the catalog's onnx_file into the folder where the node looks for models,",
+        'e.g. %s' % (models / 'repvit_m0_9.onnx'),
+        '(the folder: $RDK_CLASSIFIER_CACHE/models, else $XDG_CACHE_HOME/rdk_classifier/models,',
+        'else ~/.cache/rdk_classifier/models), unless --output names another file.']))
+    parser.add_argument('models', nargs='*', metavar='MODEL', default=[LITE0],
+                        help='catalog names, any case (default: %s); list them with: ros2 run '
+                        'rdk_classifier download --list' % LITE0)
+    parser.add_argument('--all', action='store_true',
+                        help='every zoo model, that is all but %s (needs timm)' % LITE0)
+    parser.add_argument('-o', '--output', metavar='FILE',
+                        help='output file, for one model only (default: %s/<onnx_file>)'
+                        % models)
     weights = parser.add_mutually_exclusive_group()
     weights.add_argument('--checkpoint', metavar='FILE',
                          help='weights for a timm model: a state dict or timm checkpoint (one '
@@ -188,7 +199,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                          'the node refuses the file unless onnxruntime.allow_speed_only is true')
     args = parser.parse_args(argv)
     names = [i.name for i in load_catalog().values() if i.name != LITE0] if args.all \
-        else (args.models or [LITE0])
+        else args.models
     if (args.output or args.checkpoint) and len(names) != 1:
         parser.error('--output and --checkpoint take one model')
     try:
