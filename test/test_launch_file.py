@@ -23,7 +23,6 @@ receives. D-Robotics' packages are faked by an ament index in a temporary folder
 test_launch_plan.py covers the same decisions without them.
 """
 
-import importlib
 import importlib.util
 import json
 import os
@@ -42,15 +41,11 @@ BOARD_PACKAGES = ('mipi_cam', 'hobot_codec', 'websocket', 'hobot_shm', 'hobot_us
 WEB_NODES = {'mipi_cam', 'hobot_codec_republish', 'websocket', 'classifier_node'}
 
 
-def _need_launch() -> None:
-    """Skip this test where launch or launch_ros are missing (never the whole module)."""
-    missing = [m for m in ('launch', 'launch_ros') if importlib.util.find_spec(m) is None]
-    # The repository's launch/ folder is a namespace package when launch itself is missing.
-    if not missing and not hasattr(importlib.import_module('launch'), 'LaunchDescription'):
-        missing.append('launch')
-    if missing:
-        pytest.skip('%s not installed here (tools/install_ros_sources.sh installs them); '
-                    'test_launch_plan.py covers the same decisions' % ', '.join(missing))
+# launch.actions, not launch: without launch, this repository's launch/ folder imports as launch.
+pytestmark = pytest.mark.requires(
+    'launch.actions', 'launch_ros.actions',
+    reason='tools/install_ros_sources.sh installs them; test_launch_plan.py covers the same '
+           'decisions without them')
 
 
 @pytest.fixture
@@ -162,7 +157,6 @@ def launch_error(arguments: Dict[str, str]) -> Optional[str]:
 
 
 def test_launch_defaults_start_the_node_alone(environment):
-    _need_launch()
     visited = visit({})
     assert [p.node_executable for p in visited.processes] == ['classifier_node']
     parameters = visited.parameters('classifier_node')
@@ -173,7 +167,6 @@ def test_launch_defaults_start_the_node_alone(environment):
 
 
 def test_launch_arguments_reach_the_node_typed(environment):
-    _need_launch()
     visited = visit({'top_k': '3', 'publish_overlay': 'true', 'use_sim_time': 'true',
                      'class_id_mode': 'name', 'log_results': 'false', 'threads': '1',
                      'model_dirs': '/models', 'image_topics': '[/a/image, /b/image]',
@@ -188,7 +181,6 @@ def test_launch_arguments_reach_the_node_typed(environment):
 
 
 def test_launch_web_starts_four_nodes(environment):
-    _need_launch()
     fake_packages(environment / 'tros', BOARD_PACKAGES)
     visited = visit({'web': 'true', 'namespace': 'robot'})
     assert {p.node_executable for p in visited.processes} == WEB_NODES
@@ -208,7 +200,6 @@ def test_launch_web_starts_four_nodes(environment):
 
 
 def test_launch_camera_gets_the_large_frames_profile(environment):
-    _need_launch()
     fake_packages(environment / 'ros', ['v4l2_camera'])
     visited = visit({'camera': 'usb', 'camera_width': '1280', 'camera_height': '720'})
     assert visited.parameters('v4l2_camera_node')['image_size'] == [1280, 720]
@@ -222,14 +213,12 @@ def test_launch_camera_gets_the_large_frames_profile(environment):
 
 
 def test_launch_usb_camera_missing_is_one_line(environment):
-    _need_launch()
     message = launch_error({'camera': 'usb'})
     assert message == ('camera:=usb needs a USB camera driver: sudo apt install '
                        'ros-humble-usb-cam (or ros-humble-v4l2-camera)')
 
 
 def test_launch_web_missing_packages_is_one_line(environment):
-    _need_launch()
     fake_packages(environment / 'tros', ['mipi_cam', 'hobot_shm'])
     message = launch_error({'web': 'true'})
     assert message is not None and '\n' not in message
@@ -238,22 +227,20 @@ def test_launch_web_missing_packages_is_one_line(environment):
 
 
 def test_launch_lifecycle_autostart_still_configures(environment):
-    _need_launch()
     visited = visit({'lifecycle': 'true', 'top_k': '2'})
     assert [p.node_executable for p in visited.processes] == ['classifier_lifecycle_node']
     assert visited.parameters('classifier_lifecycle_node')['top_k'] == 2
 
 
 def test_launch_file_imports_no_engine_or_opencv(environment):
-    _need_launch()
     code = ('import importlib.util, sys; '
             'spec = importlib.util.spec_from_file_location("l", sys.argv[1]); '
             'm = importlib.util.module_from_spec(spec); spec.loader.exec_module(m); '
             'm.generate_launch_description(); '
-            'print(sorted(n for n in sys.modules if n == "cv2" or '
-            'n.startswith("rdk_classifier.inference")))')
+            'print(sorted(n for n in sys.modules if n.startswith(('
+            '"cv2", "rdk_classifier.engines", "rdk_classifier.inference"))))')
     loaded = subprocess.run([sys.executable, '-c', code, str(LAUNCH_FILE)], check=True,
-                            capture_output=True, text=True).stdout.strip()
+                            capture_output=True, text=True, cwd=str(PACKAGE_ROOT)).stdout.strip()
     assert loaded == '[]'
 
 
@@ -290,7 +277,6 @@ def started(folder: Path, executable: str):
 
 def test_launch_service_runs_web_with_the_environment_reaching_every_process(environment):
     """A real launch (LaunchService, as ros2 launch runs it) of fake nodes that report back."""
-    _need_launch()
     from launch import LaunchService
     from launch.actions import IncludeLaunchDescription
     from launch.launch_description_sources import PythonLaunchDescriptionSource

@@ -54,8 +54,7 @@ def test_engine_choices_are_the_registrys():
 def test_choices_are_the_nodes():
     from rdk_classifier.ros import launch_support, parameters
     assert launch_support.CLASS_ID_MODES == parameters.CLASS_ID_MODES
-    # Every transport of the node can be chosen at launch. (The node gains auto and hbmem.)
-    assert set(parameters.TRANSPORTS) <= set(launch_support.TRANSPORT_CHOICES)
+    assert set(launch_support.TRANSPORT_CHOICES) == set(parameters.TRANSPORTS)
 
 
 @pytest.mark.parametrize('topic, namespace', [
@@ -256,8 +255,9 @@ def test_usb_camera_missing_is_one_line_with_the_install_command(on_board, comma
 
 def test_launch_support_imports_no_engine_or_opencv():
     code = ('import sys, rdk_classifier.ros.launch_support; '
-            'print(sorted(m for m in sys.modules if m == "cv2" or m.startswith('
-            '("rdk_classifier.inference", "rclpy", "launch"))))')
+            'print(sorted(m for m in sys.modules if m.startswith(('
+            '"cv2", "numpy", "rdk_classifier.engines", "rdk_classifier.inference", "rclpy", '
+            '"launch"))))')
     loaded = subprocess.run([sys.executable, '-c', code], check=True, capture_output=True,
                             text=True, cwd=str(PACKAGE_ROOT)).stdout.strip()
     assert loaded == '[]'

@@ -41,7 +41,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 import yaml
 
 #: What the node's ``engine`` parameter accepts, kept here so the launch file does not import the
-#: engine registry (every engine, OpenCV); test_launch_file.py checks it against the registry.
+#: engine registry (every engine, OpenCV); test_launch_plan.py checks it against the registry.
 ENGINE_CHOICES = ('auto', 'fake', 'hobot_dnn', 'onnxruntime')
 #: The node's ``image_transport`` and ``class_id_mode`` choices (checked against parameters.py).
 TRANSPORT_CHOICES = ('auto', 'raw', 'compressed', 'hbmem')
