@@ -17,7 +17,8 @@ The model catalog, model file resolution and labels (no ROS inside).
 
 config/models.yaml lists the zoo models with their published RDK X5 figures and preprocessing;
 resolve_model() turns a parameter value (zoo name or file path) and an engine choice into a file
-and a concrete engine, or one actionable ConfigError line.
+and a concrete engine, or one actionable ConfigError line (a missing model's error adds, on lines
+of their own, the commands that get it on a board or on a PC: hints.missing_model).
 """
 
 import ast
@@ -29,6 +30,7 @@ import os
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
+from rdk_classifier import hints
 from rdk_classifier.engines import ENGINE_CHOICES, ENGINES
 import yaml
 
@@ -141,17 +143,10 @@ def resolve_model(model: str, engine: str = 'auto',
         candidate = Path(folder) / filename
         if candidate.is_file():
             return ResolvedModel(str(candidate), info, engine)
-    if info.name == 'EfficientNet_Lite0':
-        hint = 'create it with: ros2 run rdk_classifier export_onnx %s' % info.name
-    else:
-        hint = ('on the board get the zoo model with: ros2 run rdk_classifier download %s (or '
-                'copy %s into one of those folders); on a PC export it with pretrained '
-                'weights: ros2 run rdk_classifier export_onnx %s (needs timm and internet, or '
-                '--checkpoint FILE); or start with the embedded default, '
-                'model:=EfficientNet_Lite0, which works right away on a PC'
-                % (info.name, info.bin_url, info.name))
-    raise ConfigError('model %s (%s) not found in %s; %s'
-                      % (info.name, filename, ', '.join(folders), hint))
+    # The first line says what is missing; the lines after, what to paste where the user is.
+    raise ConfigError('model %s (%s) is not in %s\n%s'
+                      % (info.name, filename, ', '.join(folders),
+                         hints.missing_model(info.name, filename, info.bin_url)))
 
 
 def _automatic_engine(info: ModelInfo) -> str:

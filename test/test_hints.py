@@ -19,6 +19,7 @@ from rdk_classifier import hints
 from rdk_classifier.catalog import load_catalog
 
 NAMES = [info.name for info in load_catalog().values()]
+URL = load_catalog()['repvit_m0_9'].bin_url
 
 
 def pasteable(text):
@@ -39,13 +40,13 @@ def test_nothing_close_is_nothing():
 
 
 def test_on_a_board_a_zoo_model_is_downloaded():
-    text = hints.missing_model('RepViT_m0_9', 'RepViT_m0_9_224x224_nv12.bin', True, board=True)
-    assert pasteable(text) == ['ros2 run rdk_classifier download RepViT_m0_9']
+    text = hints.missing_model('RepViT_m0_9', 'RepViT_m0_9_224x224_nv12.bin', URL, board=True)
+    assert pasteable(text) == ['ros2 run rdk_classifier download RepViT_m0_9', 'wget ' + URL]
     assert 'export_onnx' not in text and 'pip3' not in text
 
 
 def test_on_a_pc_a_zoo_model_is_exported_or_lite0_built():
-    text = hints.missing_model('RepViT_m0_9', 'repvit_m0_9.onnx', True, board=False)
+    text = hints.missing_model('RepViT_m0_9', 'repvit_m0_9.onnx', URL, board=False)
     assert pasteable(text) == [hints.TIMM_PIP, 'ros2 run rdk_classifier export_onnx RepViT_m0_9',
                                hints.LITE0_PIP,
                                'ros2 run rdk_classifier export_onnx EfficientNet_Lite0']
@@ -53,20 +54,20 @@ def test_on_a_pc_a_zoo_model_is_exported_or_lite0_built():
 
 
 def test_a_bin_wanted_on_a_pc_points_to_the_board_and_to_onnxruntime():
-    text = hints.missing_model('RepViT_m0_9', 'RepViT_m0_9_224x224_nv12.bin', True, board=False)
+    text = hints.missing_model('RepViT_m0_9', 'RepViT_m0_9_224x224_nv12.bin', URL, board=False)
     assert 'ros2 run rdk_classifier export_onnx RepViT_m0_9' in pasteable(text)
-    assert 'RDK X5 only' in text and 'engine:=onnxruntime' in text
+    assert "RDK X5's BPU only" in text and 'engine:=onnxruntime' in text
 
 
 def test_an_onnx_wanted_on_a_board_points_to_the_bin():
-    text = hints.missing_model('RepViT_m0_9', 'repvit_m0_9.onnx', True, board=True)
+    text = hints.missing_model('RepViT_m0_9', 'repvit_m0_9.onnx', URL, board=True)
     assert pasteable(text) == ['ros2 run rdk_classifier download RepViT_m0_9']
-    assert 'engine:=hobot_dnn' in text
+    assert 'engine:=auto' in text
 
 
 @pytest.mark.parametrize('board', [True, False])
 def test_lite0_is_built_anywhere(board):
-    text = hints.missing_model('EfficientNet_Lite0', 'EfficientNet_Lite0.onnx', False, board)
+    text = hints.missing_model('EfficientNet_Lite0', 'EfficientNet_Lite0.onnx', '', board)
     assert pasteable(text) == [hints.LITE0_PIP,
                                'ros2 run rdk_classifier export_onnx EfficientNet_Lite0']
 
