@@ -23,15 +23,20 @@ Subprocesses started by the tests inherit these variables.
 Optional dependencies skip per test, never a module (launch_testing's pytest plugin imports every
 module while collecting, so a module-level skip would skip the whole suite under colcon test):
 `@pytest.mark.requires('onnxruntime', reason=...)` on a test, or as a module's pytestmark, skips
-it, with the missing module and the reason, where the module cannot be imported.
+it, with the missing module and the reason, where the module cannot be imported. A module that
+skips at import anyway is a collection error under the plugin, naming the module.
 """
 
 import functools
 import importlib
 import os
+from pathlib import Path
+import traceback
 
 from pyeasy_dnn_support import DOUBLE, forget_modules
 import pytest
+
+TEST_DIR = Path(__file__).resolve().parent
 
 if 'ROS_DOMAIN_ID' not in os.environ:
     # 1..100: valid domain ids whose DDS ports fit on Linux next to other participants.
@@ -54,6 +59,21 @@ def pytest_configure(config):
     config.addinivalue_line(
         'markers', 'requires(*modules, reason): skip the test, saying which module is missing '
                    'and why the test needs it, where one of the modules cannot be imported')
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_pycollect_makemodule(parent):
+    """Make a test module's skip at import, which only the plugin's collection sees, an error."""
+    outcome = yield
+    if outcome.excinfo is None or not isinstance(outcome.excinfo[1], pytest.skip.Exception):
+        return
+    frames = [frame.f_code.co_filename for frame, _ in traceback.walk_tb(outcome.excinfo[2])]
+    module = next((name for name in reversed(frames) if Path(name).parent == TEST_DIR),
+                  'a test module')
+    raise RuntimeError(
+        '%s skips at import (%s): the pytest plugin of launch_testing imports every test module '
+        'while collecting, so that would skip the whole suite; skip per test instead (the '
+        'requires mark of test/conftest.py)' % (module, outcome.excinfo[1]))
 
 
 @pytest.hookimpl(tryfirst=True)
