@@ -82,7 +82,8 @@ from typing import Any, Callable, Deque, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from rdk_classifier.engines import EngineError, EngineSpec
-from rdk_classifier.inference.frames import DEFAULT_MAX_PIXELS, FrameError, NV12Converter
+from rdk_classifier.inference.frames import (compressed_image_size, DEFAULT_MAX_PIXELS,
+                                             FrameError, NV12Converter)
 from rdk_classifier.inference.postprocess import softmax, top_k
 from rdk_classifier.inference.stats import CameraStats
 from rdk_classifier.inference.worker import (ModelShape, PipelineStopping, Reply, Request, Worker,
@@ -134,6 +135,8 @@ class Result:
     infer_s: float
     post_s: float
     nv12: Optional[np.ndarray] = None  # a copy of the model input, when capture_input is set
+    #: The source frame's (width, height) in pixels (a compressed frame's, as decoded).
+    frame_size: Tuple[int, int] = (0, 0)
 
 
 class _CameraSlot:
@@ -405,8 +408,12 @@ class InferencePipeline:
         stats.time('convert', record.convert_s)
         stats.time('infer', infer_s)
         stats.time('post', post_s)
-        result = Result(taken.frame.camera, taken.frame.token, top, record.convert_s,
-                        infer_s, post_s, captured)
+        frame = taken.frame
+        # A compressed frame converted, so its header parses (a few microseconds).
+        size = (compressed_image_size(frame.data)[1:] if frame.compressed
+                else (frame.width, frame.height))
+        result = Result(frame.camera, frame.token, top, record.convert_s, infer_s, post_s,
+                        captured, size)
         with taken.slot.deliver_lock:
             if self._paused:
                 stats.count('dropped_disabled')

@@ -212,7 +212,8 @@ class ClassifierNode(LifecycleNode):
                             else '')
             if weights_note:
                 self.get_logger().warning('%s: %s' % (model_name, weights_note))
-            camera_map = {topic: self._camera(topic, settings.image_transport)
+            perception_model = model_name if settings.publish_perception_targets else None
+            camera_map = {topic: self._camera(topic, settings.image_transport, perception_model)
                           for topic in settings.image_topics}
             diagnostics = Diagnostics.create(self)
         except BaseException:
@@ -222,9 +223,10 @@ class ClassifierNode(LifecycleNode):
             settings=settings, model=ModelReport(model_name, model.engine, weights_note),
             pipeline=pipeline, shape=shape, cameras=camera_map, diagnostics=diagnostics)
 
-    def _camera(self, topic: str, transport: str) -> Camera:
+    def _camera(self, topic: str, transport: str, perception_model: Optional[str]) -> Camera:
         source = cameras.source_topic(topic, transport)
-        return Camera(topic, source, self.resolve_topic_name(source), create_outputs(self, topic))
+        return Camera(topic, source, self.resolve_topic_name(source),
+                      create_outputs(self, topic, perception_model))
 
     @staticmethod
     def _engine_spec(settings: StartupSettings, model: ResolvedModel) -> EngineSpec:

@@ -114,6 +114,10 @@ NODE_PARAMETERS: Tuple[ParameterSpec, ...] = (
                   'Publish the model input annotated with the top result on '
                   '<ns>/classification_overlay (only while someone subscribes)',
                   read_only=False),
+    ParameterSpec('publish_perception_targets', True,
+                  'Also publish ai_msgs/PerceptionTargets on <ns>/perception_targets (the '
+                  'smart topic of the RDK browser view, hobot_websocket) where ai_msgs is '
+                  'installed'),
 )
 
 
@@ -143,6 +147,7 @@ class StartupSettings:
     crop_pct: float
     max_frame_pixels: int
     model_dirs: Tuple[str, ...]
+    publish_perception_targets: bool
     #: Per engine, its parameter values by option name.
     engine_values: Dict[str, Dict[str, Any]]
 
@@ -166,6 +171,7 @@ def read_startup_settings(node: Node) -> StartupSettings:
         image_topics=topics, image_transport=value('image_transport'),
         resize_mode=value('resize_mode'), crop_pct=value('crop_pct'),
         max_frame_pixels=value('max_frame_pixels'), model_dirs=model_dirs,
+        publish_perception_targets=value('publish_perception_targets'),
         engine_values={kind.name: {p.name: value('%s.%s' % (kind.name, p.name))
                                    for p in kind.parameters}
                        for kind in ENGINES.values()})

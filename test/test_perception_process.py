@@ -1,0 +1,237 @@
+# Copyright 2026 rdk_classifier developers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+
+"""
+PerceptionTargets from the running node, frame by frame beside its Classification.
+
+The node runs as a subprocess, as in test_node_process.py. Where ai_msgs is importable, every
+Classification has a PerceptionTargets with the same header and classes. Where it is not,
+simulated here by hiding ai_msgs from the node's interpreter (so this runs everywhere), the
+node starts and classifies unchanged, without the topic.
+"""
+
+import queue
+import subprocess
+import sys
+import threading
+import time
+from typing import Dict, List
+
+import cv2
+import numpy as np
+import pytest
+from rclpy.qos import QoSProfile, ReliabilityPolicy
+from rdk_classifier.catalog import load_labels, package_config_path
+import scenarios
+from sensor_msgs.msg import CompressedImage
+from vision_msgs.msg import Classification
+import yaml
+
+pytestmark = pytest.mark.ros
+
+CAMERA = '/perception_test/cam/image_raw'
+RESULTS = '/perception_test/cam/classification'
+TARGETS = '/perception_test/cam/perception_targets'
+MODEL = 'RepViT_m0_9'
+#: Frames of this size: the roi is in source pixels, not the model's.
+WIDTH, HEIGHT = 320, 240
+#: Enough to see every frame through: reliable topics, a published frame per answer.
+DEPTH = QoSProfile(depth=50, reliability=ReliabilityPolicy.RELIABLE)
+#: Run before the node's main: ai_msgs cannot be imported, as where it is not installed.
+HIDE_AI_MSGS = """
+import importlib.abc, sys
+class HideAiMsgs(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name.split('.')[0] == 'ai_msgs':
+            raise ModuleNotFoundError('No module named %r' % name, name=name)
+sys.meta_path.insert(0, HideAiMsgs())
+from rdk_classifier.ros.main import main
+sys.exit(main())
+"""
+
+
+class Node:
+    """The classifier as a subprocess (with ``hide_ai_msgs``, an interpreter without ai_msgs)."""
+
+    def __init__(self, params_file: str, hide_ai_msgs: bool) -> None:
+        entry = ['-c', HIDE_AI_MSGS] if hide_ai_msgs else ['-m', 'rdk_classifier.ros.main']
+        self.process = subprocess.Popen(
+            [sys.executable] + entry + ['--ros-args', '--params-file', params_file],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.lines: List[str] = []
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.append(line.rstrip('\n'))
+
+    def wait_ready(self) -> None:
+        deadline = time.monotonic() + 60.0
+        while not any('classifying' in line for line in self.lines):
+            assert self.process.poll() is None, 'node exited:\n' + '\n'.join(self.lines)
+            assert time.monotonic() < deadline, 'node not ready:\n' + '\n'.join(self.lines)
+            time.sleep(0.05)
+
+    def stop(self) -> int:
+        self.process.send_signal(2)
+        try:
+            return self.process.wait(20.0)
+        finally:
+            if self.process.poll() is None:
+                self.process.kill()
+
+
+def params_file(path, **overrides) -> str:
+    """Write config/classifier.yaml with this test's parameters over it; return the path."""
+    with open(package_config_path('classifier.yaml'), encoding='utf-8') as stream:
+        params = yaml.safe_load(stream)['/**']['ros__parameters']
+    params.update(engine='fake', model=MODEL, threads=2, top_k=3, image_topics=[CAMERA],
+                  **overrides)
+    with open(path, 'w', encoding='utf-8') as stream:
+        yaml.safe_dump({'/**': {'ros__parameters': params}}, stream)
+    return str(path)
+
+
+def frame(client, index: int, transport: str = 'raw'):
+    """Return a frame with a gray of its own, stamped now (a camera's stamp)."""
+    gray = 20 + 9 * index % 200
+    if transport == 'compressed':
+        _, jpeg = cv2.imencode('.jpg', np.full((HEIGHT, WIDTH, 3), gray, np.uint8))
+        msg = CompressedImage(format='jpeg', data=jpeg.tobytes())
+    else:
+        data, step, _ = scenarios.uniform_frame('nv12', gray, WIDTH, HEIGHT)
+        msg = client.raw_image('nv12', data, WIDTH, HEIGHT, step)
+    msg.header.stamp = client.node.get_clock().now().to_msg()
+    return msg
+
+
+def source(transport: str) -> str:
+    """Return the topic the node reads for ``transport``."""
+    return CAMERA + '/compressed' if transport == 'compressed' else CAMERA
+
+
+def warm_up(client, inboxes: List[queue.Queue], transport: str = 'raw') -> None:
+    """
+    Send frames until one comes back on every inbox, then empty them.
+
+    Until then the node's subscription or our subscriptions may not be matched yet (discovery),
+    and frames or results would be lost in between.
+    """
+    deadline = time.monotonic() + scenarios.TIMEOUT_S
+    while True:
+        assert time.monotonic() < deadline, 'no frame made it through the node'
+        msg = frame(client, 0, transport)
+        publisher = client.publisher(source(transport), type(msg), DEPTH)
+        publisher.publish(msg)
+        time.sleep(0.25)
+        seen = [[m.header for m in list(inbox.queue)] for inbox in inboxes]
+        if all(msg.header in headers for headers in seen):
+            break
+    for inbox in inboxes:
+        while not inbox.empty():
+            inbox.get()
+
+
+def send_frames(client, count: int, transport: str = 'raw') -> List:
+    """Publish ``count`` frames of different grays, one at a time; return their headers."""
+    headers = []
+    for index in range(1, count + 1):
+        msg = frame(client, index, transport)
+        client.publisher(source(transport), type(msg), DEPTH).publish(msg)
+        headers.append(msg.header)
+        time.sleep(0.1)  # one at a time: no frame replaced in the node's slot
+    return headers
+
+
+def by_stamp(inbox: queue.Queue, stamps, what: str) -> Dict:
+    """Collect messages until one arrived for each of ``stamps``; return them by stamp."""
+    found: Dict = {}
+    deadline = time.monotonic() + scenarios.TIMEOUT_S
+    while set(found) != stamps:
+        assert time.monotonic() < deadline, '%s missing for %s' % (what, stamps - set(found))
+        try:
+            msg = inbox.get(timeout=0.1)
+        except queue.Empty:
+            continue
+        found[(msg.header.stamp.sec, msg.header.stamp.nanosec)] = msg
+    return found
+
+
+@pytest.mark.parametrize('transport', ['raw', 'compressed'])
+def test_perception_targets_match_the_classification_frame_by_frame(transport, client,
+                                                                    tmp_path):
+    ai_msgs = pytest.importorskip('ai_msgs.msg', reason='ai_msgs is not installed '
+                                  '(tools/install_ros_sources.sh builds it)')
+    node = Node(params_file(tmp_path / 'params.yaml', image_transport=transport),
+                hide_ai_msgs=False)
+    try:
+        node.wait_ready()
+        results = client.inbox(RESULTS, Classification, DEPTH)
+        targets = client.inbox(TARGETS, ai_msgs.PerceptionTargets, DEPTH)
+        warm_up(client, [results, targets], transport)
+        headers = send_frames(client, 12, transport)
+        stamps = {(h.stamp.sec, h.stamp.nanosec) for h in headers}
+        classifications = by_stamp(results, stamps, 'Classification')
+        perceptions = by_stamp(targets, stamps, 'PerceptionTargets')
+    finally:
+        assert node.stop() == 0, '\n'.join(node.lines)
+    labels = load_labels('')
+    for header in headers:
+        stamp = (header.stamp.sec, header.stamp.nanosec)
+        classification, perception = classifications[stamp], perceptions[stamp]
+        assert perception.header == header == classification.header
+        assert [t.type for t in perception.targets] == [
+            labels[int(r.class_id)] for r in classification.results]
+        scores = [r.score for r in classification.results]
+        assert [t.attributes[0].value for t in perception.targets] == pytest.approx(scores)
+        roi = perception.targets[0].rois[0]
+        assert (roi.rect.x_offset, roi.rect.y_offset, roi.rect.width, roi.rect.height) == (
+            0, 0, WIDTH, HEIGHT)
+        assert roi.confidence == pytest.approx(scores[0])
+        names = {perf.type for perf in perception.perfs}
+        assert {MODEL + '_preprocess', MODEL + '_predict_infer',
+                MODEL + '_postprocess', MODEL + '_pipeline'} == names
+        assert all(perf.time_ms_duration >= 0 for perf in perception.perfs)
+    # The classification rate: about 10 frames per second were sent.
+    assert 0 < perceptions[max(stamps)].fps <= 30
+
+
+@pytest.mark.parametrize('hide_ai_msgs, publish', [(True, True), (False, False)],
+                         ids=['without-ai_msgs', 'parameter-off'])
+def test_no_perception_targets_and_the_node_unchanged(hide_ai_msgs, publish, client, tmp_path):
+    if not hide_ai_msgs:
+        pytest.importorskip('ai_msgs.msg', reason='ai_msgs is not installed: the parameter '
+                            'has nothing to turn off (without-ai_msgs covers the node)')
+    node = Node(params_file(tmp_path / 'params.yaml', publish_perception_targets=publish),
+                hide_ai_msgs)
+    try:
+        node.wait_ready()
+        results = client.inbox(RESULTS, Classification, DEPTH)
+        warm_up(client, [results])
+        headers = send_frames(client, 3)
+        stamps = {(h.stamp.sec, h.stamp.nanosec) for h in headers}
+        classifications = by_stamp(results, stamps, 'Classification')
+        # The node's endpoints are all known by now (its results arrived); a node of an
+        # earlier test may take a moment to leave the graph.
+        client.wait_for_condition(
+            lambda: client.node.count_publishers(RESULTS) == 1
+            and client.node.count_publishers(TARGETS) == 0, 'no PerceptionTargets publisher')
+    finally:
+        code = node.stop()
+    assert code == 0, '\n'.join(node.lines)
+    assert len(classifications) == 3
+    assert not [line for line in node.lines if 'ai_msgs' in line or 'Traceback' in line]
+    assert np.isfinite([r.score for c in classifications.values() for r in c.results]).all()
