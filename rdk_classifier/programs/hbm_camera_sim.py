@@ -31,8 +31,11 @@ launch/hobot_shm.launch.py), which sets RMW_IMPLEMENTATION=rmw_fastrtps_cpp,
 RMW_FASTRTPS_USE_QOS_FROM_XML=1 and a profiles file, unless already set. This program sets the
 same variables before rclpy starts, with the profiles file that carries frames over Fast DDS's
 512 KB shared-memory segment (config/fastdds_large_frames.xml, or --profile); hobot_shm's own
-profile file is not available here. rclpy cannot borrow loaned messages, so each 6.2 MB message
-is serialized, as it is for any non-C++ publisher on the board.
+profile file is not available here. rclpy cannot borrow loaned messages, and converting an
+HbmMsg1080P to C costs about 25 ms (rosidl_generator_py copies fixed arrays byte by byte), too
+much for 30 frames per second: each picture is serialized once, and a frame is those bytes with
+its index and time_stamp written in (CDR: after the 4-byte encapsulation header, int32 index,
+then int32 sec and uint32 nanosec), published as a serialized message.
 
 Threading: one thread sends frames, paced by the monotonic clock; Ctrl-C or SIGTERM sets a flag
 that the loop checks between frames (never in the middle of a 6.2 MB publish).
@@ -41,15 +44,19 @@ that the loop checks between frames (never in the middle of a 6.2 MB publish).
 import argparse
 import os
 import signal
+import struct
 import sys
 import threading
 import time
-from typing import Any, Dict, List, Optional
+from typing import Dict, List, Optional
 
 import numpy as np
 
 from rdk_classifier.catalog import LARGE_FRAMES_PROFILE, package_config_path
 from rdk_classifier.programs.camera_sim import frames
+
+#: Bytes before the first field of a serialized message (CDR encapsulation kind and options).
+ENCAPSULATION = 4
 
 
 def use_shared_memory_environment(profile: str) -> None:
@@ -67,6 +74,28 @@ def hbm_message(message_type, nv12: bytes, width: int, height: int):
     msg.encoding[:4] = np.frombuffer(b'nv12', np.uint8)
     msg.data[:len(nv12)] = np.frombuffer(nv12, np.uint8)
     return msg
+
+
+class SerializedFrames:
+    """Serialized HbmMsg1080P frames: each picture serialized once, index and stamp per frame."""
+
+    def __init__(self, message_type, width: int, height: int) -> None:
+        self._message_type = message_type
+        self._width, self._height = width, height
+        # camera_sim's frames cycle through the same objects: one serialization per picture.
+        self._serialized: Dict[int, bytes] = {}
+
+    def frame(self, nv12: bytes, index: int, stamp) -> bytes:
+        """Return the serialized message of one frame."""
+        serialized = self._serialized.get(id(nv12))
+        if serialized is None:
+            from rclpy.serialization import serialize_message
+            serialized = serialize_message(
+                hbm_message(self._message_type, nv12, self._width, self._height))
+            self._serialized[id(nv12)] = serialized
+        order = '<' if serialized[1] == 1 else '>'  # encapsulation CDR_LE is 0x0001
+        fields = struct.pack(order + 'iiI', index, stamp.sec, stamp.nanosec)
+        return serialized[:ENCAPSULATION] + fields + serialized[ENCAPSULATION + len(fields):]
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -99,7 +128,11 @@ def main(argv: Optional[List[str]] = None) -> int:
         print('hbm_camera_sim needs the ROS 2 package hbm_img_msgs', file=sys.stderr)
         return 1
 
-    source = frames(args.width, args.height, 'nv12', args.images)
+    try:
+        source = frames(args.width, args.height, 'nv12', args.images)
+    except ValueError as exc:
+        print('hbm_camera_sim: %s' % exc, file=sys.stderr)
+        return 1
     # Ctrl-C and SIGTERM end the loop between two frames: with rclpy's handler the context
     # could go invalid in the middle of a publish, which takes tens of ms at 6.2 MB.
     stop = threading.Event()
@@ -108,9 +141,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         signal.signal(signum, lambda *_: stop.set())
     node = rclpy.create_node('hbm_camera_sim')
     publisher = node.create_publisher(HbmMsg1080P, args.topic, qos_profile_sensor_data)
-    # One message per picture (camera_sim's frames cycle through the same objects), filled
-    # once: 6.2 MB each, and rclpy's conversion of each publish already copies 6.2 MB.
-    messages: Dict[int, Any] = {}
+    serialized = SerializedFrames(HbmMsg1080P, args.width, args.height)
     try:
         while publisher.get_subscription_count() < args.wait_subscribers and not stop.is_set():
             rclpy.spin_once(node, timeout_sec=0.05)
@@ -120,13 +151,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         sent = 0
         while not stop.is_set() and (args.count == 0 or sent < args.count):
             nv12, _ = next(source)
-            msg = messages.get(id(nv12))
-            if msg is None:
-                msg = messages[id(nv12)] = hbm_message(HbmMsg1080P, nv12, args.width,
-                                                       args.height)
-            msg.index = sent
-            msg.time_stamp = node.get_clock().now().to_msg()
-            publisher.publish(msg)
+            publisher.publish(serialized.frame(nv12, sent, node.get_clock().now().to_msg()))
             sent += 1
             next_time += period
             stop.wait(max(0.0, next_time - time.monotonic()))
