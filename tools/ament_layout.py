@@ -24,9 +24,10 @@ version). Run with the venv's Python (the prefix is its sys.prefix):
     python tools/ament_layout.py scripts DIST...  # console scripts also in lib/<DIST>/
     python tools/ament_layout.py develop REPO     # rdk_classifier from its working tree REPO
 
-`develop` links the marker, package.xml, launch/ and config/ to the working tree, so edits show
-at once, and writes a .pth file that appends the venv to AMENT_PREFIX_PATH in every Python
-process of the venv (ament_index needs the variable; a sourced workspace stays in front).
+`develop` links the marker, package.xml and the files of launch/ and config/ to the working
+tree, so edits show at once (set-up runs again when a file is added), and writes a .pth file
+that appends the venv to AMENT_PREFIX_PATH in every Python process of the venv (ament_index
+needs the variable; a sourced workspace stays in front).
 Single-threaded, idempotent.
 """
 
@@ -37,7 +38,8 @@ import sys
 from typing import List
 
 PACKAGE = 'rdk_classifier'
-SHARED_FROM_TREE = ('package.xml', 'launch', 'config')
+#: Installed as share/rdk_classifier/<folder>/ (setup.py's data_files).
+SHARED_FOLDERS = ('launch', 'config')
 PREFIX_HOOK = 'rdk_ament_prefix.pth'
 # One line, run by site at every start of the venv's Python.
 PREFIX_HOOK_LINE = (
@@ -76,8 +78,20 @@ def develop(prefix: Path, repo: Path) -> None:
     share = prefix / 'share'
     replace_with_link(share / 'ament_index' / 'resource_index' / 'packages' / PACKAGE,
                       repo / 'resource' / PACKAGE)
-    for name in SHARED_FROM_TREE:
-        replace_with_link(share / PACKAGE / name, repo / name)
+    replace_with_link(share / PACKAGE / 'package.xml', repo / 'package.xml')
+    for folder in SHARED_FOLDERS:
+        # A real folder of links: ros2 launch looks for launch files with os.walk, which does
+        # not enter a linked folder.
+        target = share / PACKAGE / folder
+        if target.is_symlink() or target.is_file():
+            target.unlink()
+        target.mkdir(parents=True, exist_ok=True)
+        for stale in target.iterdir():
+            if stale.is_symlink() and not stale.exists():
+                stale.unlink()
+        for source in sorted((repo / folder).iterdir()):
+            if source.is_file():
+                replace_with_link(target / source.name, source)
     link_scripts(prefix, PACKAGE)
     site_packages = Path(next(p for p in sys.path if p.endswith('site-packages')
                               and p.startswith(sys.prefix)))
