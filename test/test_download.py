@@ -21,6 +21,7 @@ child process imports through PYTHONPATH.
 
 import functools
 import http.server
+import socket
 import sys
 import threading
 
@@ -230,3 +231,14 @@ def test_a_bin_downloaded_on_a_pc_comes_with_the_pc_route(server, tmp_path, caps
     error = capsys.readouterr().err
     assert ('\n    ros2 run rdk_classifier export_onnx RepViT_m0_9' in error) is not board
     assert ('runs on the RDK X5 only' in error) is not board
+
+
+def test_no_connection_says_how_to_fetch_it_elsewhere(tmp_path, capsys):
+    with socket.socket() as closed:  # a port nobody listens on: the connection is refused
+        closed.bind(('127.0.0.1', 0))
+        url = 'http://127.0.0.1:%d/model.bin' % closed.getsockname()[1]
+    assert main(['RepViT_m0_9', '--url', url, '--dir', str(tmp_path / 'm')]) == 1
+    error = capsys.readouterr().err
+    assert error.startswith('download: %s: ' % url)
+    assert error.endswith('copy it to %s:\n    wget %s\n' % (
+        tmp_path / 'm' / 'RepViT_m0_9_224x224_nv12.bin', url))

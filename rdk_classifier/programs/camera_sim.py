@@ -17,8 +17,9 @@ A simulated camera: publishes frames on a sensor_msgs/Image topic at a fixed rat
 
 For demos, tests and benchmarks (and for trying the node without a camera):
 ``ros2 run rdk_classifier camera_sim --width 1280 --height 720 --rate 30`` (ROS arguments such
-as ``--ros-args -r __node:=cam2`` are passed to rclpy). Frames are real photos
-scaled to the requested size (--images) or uniform gray levels, in any encoding the node accepts.
+as ``--ros-args -r __node:=cam2`` are passed to rclpy). Frames are real photos scaled to the
+requested size (--images: a folder of .jpg, .png, .bmp ... files, any case; a folder without one
+stops the program with one line) or uniform gray levels, in any encoding the node accepts.
 It publishes through the Fast DDS profile that carries frames over 512 KB without loss
 (config/fastdds_large_frames.xml), as a camera driver should; --no-large-frames-profile shows
 what happens without it. The profile must be chosen before rclpy starts, which is why it is a

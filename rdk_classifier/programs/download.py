@@ -33,6 +33,7 @@ from pathlib import Path
 import subprocess
 import sys
 from typing import List, Optional, Sequence
+import urllib.error
 import urllib.request
 
 from rdk_classifier import hints
@@ -171,7 +172,17 @@ def download_model(name: str, folder: Path, url: Optional[str] = None) -> Path:
         raise DownloadError('%s has no download: it is built on this machine:%s'
                             % (info.name, hints.ros2_run('export_onnx', info.name)))
     filename = info.onnx_file if url.endswith('.onnx') else info.bin_file
-    path = download(url, folder / filename)
+    try:
+        path = download(url, folder / filename)
+    except DownloadError as exc:
+        # An HTTP error is an answer from the server; any other URLError means no connection.
+        offline = (isinstance(exc.__cause__, urllib.error.URLError)
+                   and not isinstance(exc.__cause__, urllib.error.HTTPError))
+        if not offline:
+            raise
+        raise DownloadError('%s\nwithout internet here, fetch it on a machine that has it and '
+                            'copy it to %s:%s' % (exc, folder / filename,
+                                                  hints.command('wget', url))) from exc
     if filename.endswith('.bin') and not hints.on_board():
         print('note: this machine has no hobot_dnn (a PC): the .bin runs on the RDK X5 only; '
               'copy it there, or export the ONNX model for this PC:%s'
