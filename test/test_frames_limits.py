@@ -122,7 +122,7 @@ def test_bound_must_be_positive():
 
 def check_header_size(width: int, height: int, kind: str, params: list) -> None:
     """Encode random pixels as `kind`; the size read from the header is the decoded size."""
-    image = np.random.default_rng(width * 1000 + height).integers(
+    image: np.ndarray = np.random.default_rng(width * 1000 + height).integers(
         0, 256, (height, width, 3), dtype=np.uint8)
     if 'gray' in kind:
         image = image[..., 0].copy()
@@ -130,6 +130,7 @@ def check_header_size(width: int, height: int, kind: str, params: list) -> None:
         image = image.astype(np.uint16) * 257
     data = encoded(image, '.png' if kind.startswith('png') else '.jpg', params)
     decoded = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+    assert decoded is not None
     assert compressed_image_size(data) == (kind.split()[0], decoded.shape[1], decoded.shape[0])
 
 
