@@ -65,7 +65,8 @@ FROM_PARAMS = ''
 
 def _optional(name: str, description: str, choices=None) -> DeclareLaunchArgument:
     return DeclareLaunchArgument(
-        name, default_value=FROM_PARAMS, description=description + '; empty: from params_file',
+        name, default_value=FROM_PARAMS,
+        description=description + "; empty: params_file's value, else the node's default",
         **({'choices': [FROM_PARAMS] + list(choices)} if choices else {}))
 
 
