@@ -27,6 +27,7 @@ it, with the missing module and the reason, where the module cannot be imported.
 skips at import anyway is a collection error under the plugin, naming the module.
 """
 
+import ast
 import functools
 import importlib
 import os
@@ -61,19 +62,87 @@ def pytest_configure(config):
                    'and why the test needs it, where one of the modules cannot be imported')
 
 
+#: Packages of a ROS 2 installation (the ros-* wheels here, apt on a robot, RDK_ROS_SOURCES).
+ROS_PACKAGES = {'ai_msgs', 'ament_index_python', 'builtin_interfaces', 'diagnostic_msgs',
+                'geometry_msgs', 'hbm_img_msgs', 'launch', 'launch_ros', 'launch_testing',
+                'lifecycle_msgs', 'rcl_interfaces', 'rclpy', 'rosidl_runtime_py', 'sensor_msgs',
+                'std_msgs', 'vision_msgs'}
+
+
+def missing_ros_package(error: BaseException) -> str:
+    """Return the ROS 2 package whose absence made a test module's import fail, else ''."""
+    cause = error.__cause__
+    name = getattr(cause, 'name', None) or ''
+    if isinstance(cause, ImportError) and name.split('.')[0] in ROS_PACKAGES:
+        return name
+    return ''
+
+
+class MissingRosPackage(pytest.Item):
+    """A test of a module that cannot import without ROS 2: it skips, naming the package."""
+
+    def __init__(self, *args, reason: str = '', **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.reason = reason
+
+    def runtest(self) -> None:
+        pytest.skip(self.reason)
+
+
+class RosTestModule(pytest.Module):
+    """A test module that, where a ROS 2 package it imports is missing, has skipping tests."""
+
+    def collect(self):
+        try:
+            return super().collect()
+        except pytest.Collector.CollectError as error:
+            package = missing_ros_package(error)
+            if not package:
+                raise
+        path = Path(str(getattr(self, 'path', None) or self.fspath))
+        reason = ('%s is not installed: the test needs ROS 2 (rclpy and the messages; on a robot '
+                  'from ROS 2, here from the ros-* wheels, requirements/ros.txt)' % package)
+        return [MissingRosPackage.from_parent(self, name=name, reason=reason)
+                for name in names_of_tests(path)]
+
+
+def names_of_tests(path: Path) -> list:
+    """Return the names of a module's tests from its source: test_x, TestY::test_z."""
+    names = []
+    for node in ast.parse(path.read_text(encoding='utf-8')).body:
+        if isinstance(node, ast.FunctionDef) and node.name.startswith('test'):
+            names.append(node.name)
+        elif isinstance(node, ast.ClassDef) and node.name.startswith('Test'):
+            names += ['%s::%s' % (node.name, method.name) for method in node.body
+                      if isinstance(method, ast.FunctionDef) and method.name.startswith('test')]
+    return names
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_pycollect_makemodule(parent):
-    """Make a test module's skip at import, which only the plugin's collection sees, an error."""
+    """
+    Collect plain test modules as RosTestModule (see there).
+
+    A test module's skip at import, which only launch_testing's collection sees (it imports the
+    module here), becomes an error naming the module instead of skipping the whole suite.
+    """
     outcome = yield
-    if outcome.excinfo is None or not isinstance(outcome.excinfo[1], pytest.skip.Exception):
+    if outcome.excinfo is not None:
+        if isinstance(outcome.excinfo[1], pytest.skip.Exception):
+            frames = [frame.f_code.co_filename
+                      for frame, _ in traceback.walk_tb(outcome.excinfo[2])]
+            module = next((name for name in reversed(frames) if Path(name).parent == TEST_DIR),
+                          'a test module')
+            raise RuntimeError(
+                '%s skips at import (%s): the pytest plugin of launch_testing imports every test '
+                'module while collecting, so that would skip the whole suite; skip per test '
+                'instead (the requires mark of test/conftest.py)' % (module, outcome.excinfo[1]))
         return
-    frames = [frame.f_code.co_filename for frame, _ in traceback.walk_tb(outcome.excinfo[2])]
-    module = next((name for name in reversed(frames) if Path(name).parent == TEST_DIR),
-                  'a test module')
-    raise RuntimeError(
-        '%s skips at import (%s): the pytest plugin of launch_testing imports every test module '
-        'while collecting, so that would skip the whole suite; skip per test instead (the '
-        'requires mark of test/conftest.py)' % (module, outcome.excinfo[1]))
+    module = outcome.get_result()
+    if type(module) is pytest.Module:
+        location = ({'path': module.path} if hasattr(module, 'path')
+                    else {'fspath': module.fspath})
+        outcome.force_result(RosTestModule.from_parent(parent, **location))
 
 
 @pytest.hookimpl(tryfirst=True)
