@@ -25,10 +25,11 @@ is params_file's or the node's parameter table's.
 
 camera:=mipi|usb also starts a camera driver (the RDK's mipi_cam or hobot_usb_cam, a PC's usb_cam
 or v4l2_camera, whichever is installed) with config/fastdds_large_frames.xml, and sets
-image_topics and image_transport to its topic unless given. web:=true (RDK) starts the camera
-(mipi unless camera:=usb) in shared memory with the RDK's zero-copy environment, hobot_codec
-(NV12 to JPEG on /image_jpeg) and hobot_websocket with our perception_targets; the browser view is
-http://<board>:8000. A missing package stops the launch with one line saying how to install it.
+image_topics and image_transport to its topic unless given. web:=true (RDK) also starts a camera:
+mipi_cam in shared memory with the RDK's zero-copy environment and hobot_codec (NV12 to JPEG on
+/image_jpeg), or with camera:=usb hobot_usb_cam's own JPEG frames; and hobot_websocket with that
+JPEG and our perception_targets: the browser view is http://<board>:8000. A missing package stops
+the launch with one line saying how to install it.
 rdk_classifier/ros/launch_support.py decides all of this without launch.
 
 lifecycle:=true starts the managed (lifecycle) node instead, which autostart:=true (the default)
