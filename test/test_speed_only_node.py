@@ -23,6 +23,8 @@ from vision_msgs.msg import VisionInfo
 pytestmark = pytest.mark.ros
 
 
+@pytest.mark.requires('onnx', 'onnxruntime', reason='the onnx package builds the speed-only '
+                      'model and the node runs it on the onnxruntime engine')
 def test_speed_only_model_is_refused_then_reported_on_every_report(client, tmp_path):
     model = tmp_path / 'repvit_random.onnx'
     pooled_model(model, SPEED_ONLY)
