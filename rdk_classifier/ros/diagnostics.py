@@ -69,7 +69,8 @@ class Diagnostics:
             warning, note = frame_health(node, camera, counts['received'],
                                          snapshot['last_frame_time'], now)
             array.status.append(messages.camera_status(messages.CameraReport(
-                camera=camera.resolved, model=model.name, engine=model.engine, counts=counts,
+                camera=camera.source_resolved, model=model.name, engine=model.engine,
+                counts=counts,
                 previous_counts=self.previous_counts.get(topic, messages.zero_counts()),
                 elapsed_s=now - self.previous_report,
                 worker_restarts=pipeline.worker_restarts,

@@ -192,6 +192,7 @@ class ClassifierNode(LifecycleNode):
         """Read the settings, resolve the model and load it in the workers; create publishers."""
         settings = read_startup_settings(self)
         check_distinct_outputs(settings.image_topics)
+        cameras.check_transport(settings.image_transport)
         model = resolve_model(settings.model, settings.engine, settings.model_dirs)
         model_name = model.info.name if model.info else model.path.rpartition('/')[2]
         pipeline = InferencePipeline(
@@ -213,7 +214,7 @@ class ClassifierNode(LifecycleNode):
             if weights_note:
                 self.get_logger().warning('%s: %s' % (model_name, weights_note))
             perception_model = model_name if settings.publish_perception_targets else None
-            camera_map = {topic: self._camera(topic, settings.image_transport, perception_model)
+            camera_map = {topic: self._camera(topic, settings, perception_model)
                           for topic in settings.image_topics}
             diagnostics = Diagnostics.create(self)
         except BaseException:
@@ -223,10 +224,11 @@ class ClassifierNode(LifecycleNode):
             settings=settings, model=ModelReport(model_name, model.engine, weights_note),
             pipeline=pipeline, shape=shape, cameras=camera_map, diagnostics=diagnostics)
 
-    def _camera(self, topic: str, transport: str, perception_model: Optional[str]) -> Camera:
-        source = cameras.source_topic(topic, transport)
-        return Camera(topic, source, self.resolve_topic_name(source),
-                      create_outputs(self, topic, perception_model))
+    def _camera(self, topic: str, settings: StartupSettings,
+                perception_model: Optional[str]) -> Camera:
+        return cameras.create_camera(self, topic, settings.image_transport,
+                                     settings.hbmem_frame_id,
+                                     create_outputs(self, topic, perception_model))
 
     @staticmethod
     def _engine_spec(settings: StartupSettings, model: ResolvedModel) -> EngineSpec:
@@ -242,8 +244,8 @@ class ClassifierNode(LifecycleNode):
         configured.pipeline.resume()
         self._publish_label_info()
         for camera in configured.cameras.values():
-            cameras.subscribe(self, camera, configured.settings.image_transport,
-                              configured.pipeline, lambda: self._runtime.enabled)
+            cameras.subscribe(self, camera, cameras.Wiring(
+                configured.pipeline, lambda: self._runtime.enabled, self._on_drop))
         self._diagnostics_timer = self.create_timer(1.0, self._publish_diagnostics)
         settings, shape = configured.settings, configured.shape
         self.get_logger().info(

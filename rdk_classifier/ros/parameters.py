@@ -32,7 +32,7 @@ from rdk_classifier.catalog import ConfigError
 from rdk_classifier.engines import ENGINE_CHOICES, ENGINES
 from rdk_classifier.inference.frames import DEFAULT_MAX_PIXELS, RESIZE_MODES
 
-TRANSPORTS = ('raw', 'compressed')
+TRANSPORTS = ('auto', 'raw', 'compressed', 'hbmem')
 CLASS_ID_MODES = ('index', 'name')
 EXECUTORS = ('auto', 'events', 'single_threaded')
 
@@ -80,9 +80,14 @@ NODE_PARAMETERS: Tuple[ParameterSpec, ...] = (
     ParameterSpec('image_topics', ['image_raw'],
                   'Camera topics (relative names resolve in the node namespace); results go to '
                   'the namespace of each'),
-    ParameterSpec('image_transport', 'raw',
-                  'raw: sensor_msgs/Image on the topic; compressed: '
-                  'sensor_msgs/CompressedImage on <topic>/compressed', choices=TRANSPORTS),
+    ParameterSpec('image_transport', 'auto',
+                  'auto: the type of the topic publishers (Image, CompressedImage on the '
+                  'topic or on <topic>/compressed, hbm_img_msgs); raw: sensor_msgs/Image on the '
+                  'topic; compressed: sensor_msgs/CompressedImage on <topic>/compressed; hbmem: '
+                  'hbm_img_msgs/HbmMsg480P/540P/1080P (the RDK shared-memory camera) on the '
+                  'topic', choices=TRANSPORTS),
+    ParameterSpec('hbmem_frame_id', 'camera',
+                  'frame_id of the results of hbm_img_msgs frames (they carry none)'),
     ParameterSpec('resize_mode', 'center_crop', 'How frames are fitted to the model input',
                   choices=RESIZE_MODES),
     ParameterSpec('crop_pct', 0.875,
@@ -147,6 +152,7 @@ class StartupSettings:
     crop_pct: float
     max_frame_pixels: int
     model_dirs: Tuple[str, ...]
+    hbmem_frame_id: str
     publish_perception_targets: bool
     #: Per engine, its parameter values by option name.
     engine_values: Dict[str, Dict[str, Any]]
@@ -171,6 +177,7 @@ def read_startup_settings(node: Node) -> StartupSettings:
         image_topics=topics, image_transport=value('image_transport'),
         resize_mode=value('resize_mode'), crop_pct=value('crop_pct'),
         max_frame_pixels=value('max_frame_pixels'), model_dirs=model_dirs,
+        hbmem_frame_id=value('hbmem_frame_id'),
         publish_perception_targets=value('publish_perception_targets'),
         engine_values={kind.name: {p.name: value('%s.%s' % (kind.name, p.name))
                                    for p in kind.parameters}
