@@ -34,11 +34,16 @@ pytestmark = pytest.mark.ros
 
 @pytest.fixture(scope='module')
 def started_nodes(tmp_path_factory):
-    """One running node per setup, started on first use and stopped at the end."""
+    """One node per setup, started on first use; the one before it is stopped then."""
     nodes = {}
 
     def start(setup: str) -> NodeProcess:
         if setup not in nodes:
+            # Every setup's node is the lifecycle node /rdk_classifier: with two running, a
+            # get_state or set_parameters call could reach the other one. Its exit code stays
+            # for the check at the end.
+            for node in nodes.values():
+                node.stop()
             params = scenarios.write_params_file(
                 setup, str(tmp_path_factory.mktemp(setup) / 'params.yaml'))
             nodes[setup] = NodeProcess(params, managed=scenarios.SETUPS[setup].managed)
