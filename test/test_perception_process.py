@@ -34,6 +34,7 @@ import numpy as np
 import pytest
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from rdk_classifier.catalog import load_labels, package_config_path
+from rdk_classifier.programs.demo import BUNDLED
 import scenarios
 from sensor_msgs.msg import CompressedImage
 from vision_msgs.msg import Classification
@@ -98,8 +99,8 @@ def params_file(path, **overrides) -> str:
     """Write config/classifier.yaml with this test's parameters over it; return the path."""
     with open(package_config_path('classifier.yaml'), encoding='utf-8') as stream:
         params = yaml.safe_load(stream)['/**']['ros__parameters']
-    params.update(engine='fake', model=MODEL, threads=2, top_k=3, image_topics=[CAMERA],
-                  **overrides)
+    params.update({'engine': 'fake', 'model': MODEL, 'threads': 2, 'top_k': 3,
+                   'image_topics': [CAMERA]}, **overrides)
     with open(path, 'w', encoding='utf-8') as stream:
         yaml.safe_dump({'/**': {'ros__parameters': params}}, stream)
     return str(path)
@@ -235,3 +236,91 @@ def test_no_perception_targets_and_the_node_unchanged(hide_ai_msgs, publish, cli
     assert len(classifications) == 3
     assert not [line for line in node.lines if 'ai_msgs' in line or 'Traceback' in line]
     assert np.isfinite([r.score for c in classifications.values() for r in c.results]).all()
+
+
+HBM_CAMERA = '/perception_test/hbm/hbmem_img'
+HBM_RESULTS = '/perception_test/hbm/classification'
+HBM_TARGETS = '/perception_test/hbm/perception_targets'
+
+
+#: Publishes HbmMsg1080P frames whose fields lie (ros/hbm.py refuses each) on argv[1], through
+#: the large-frames profile as hbm_camera_sim does (6.2 MB frames are lost over Fast DDS's
+#: default 512 KB segment); prints their stamps, one 'sec nanosec' per line.
+LIAR = """
+import sys, time
+from rdk_classifier.catalog import LARGE_FRAMES_PROFILE, package_config_path
+from rdk_classifier.programs.hbm_camera_sim import use_shared_memory_environment
+use_shared_memory_environment(str(package_config_path(LARGE_FRAMES_PROFILE)))
+import numpy as np, rclpy
+from hbm_img_msgs.msg import HbmMsg1080P
+from rclpy.qos import qos_profile_sensor_data
+rclpy.init()
+node = rclpy.create_node('hbm_liar')
+publisher = node.create_publisher(HbmMsg1080P, sys.argv[1], qos_profile_sensor_data)
+while publisher.get_subscription_count() == 0:
+    time.sleep(0.05)
+time.sleep(0.5)
+lies = [dict(data_size=6220802), dict(data_size=100), dict(step=32), dict(width=63, step=63),
+        dict(height=47), dict(encoding=b'bgr8')]
+for lie in lies:
+    msg = HbmMsg1080P(width=64, height=48, step=64, data_size=64 * 48 * 3 // 2)
+    msg.encoding[:4] = np.frombuffer(lie.pop('encoding', b'nv12'), np.uint8)
+    for name, value in lie.items():
+        setattr(msg, name, value)
+    msg.time_stamp = node.get_clock().now().to_msg()
+    publisher.publish(msg)
+    print(msg.time_stamp.sec, msg.time_stamp.nanosec, flush=True)
+    time.sleep(0.1)
+node.destroy_node()
+rclpy.shutdown()
+"""
+
+
+def test_hbmem_frames_from_the_simulated_mipi_cam(client, tmp_path):
+    ai_msgs = pytest.importorskip('ai_msgs.msg', reason='ai_msgs is not installed '
+                                  '(tools/install_ros_sources.sh builds it)')
+    pytest.importorskip('hbm_img_msgs.msg', reason='hbm_img_msgs is not installed '
+                        '(tools/install_ros_sources.sh builds it)')
+    node = Node(params_file(tmp_path / 'params.yaml', image_transport='hbmem',
+                            image_topics=[HBM_CAMERA], hbmem_frame_id='camera_optical'),
+                hide_ai_msgs=False)
+    camera = None
+    try:
+        node.wait_ready()
+        results = client.inbox(HBM_RESULTS, Classification, DEPTH)
+        targets = client.inbox(HBM_TARGETS, ai_msgs.PerceptionTargets, DEPTH)
+        camera = subprocess.Popen(
+            [sys.executable, '-m', 'rdk_classifier.programs.hbm_camera_sim', '--topic',
+             HBM_CAMERA, '--rate', '10', '--images', str(BUNDLED)],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        client.wait_for_condition(lambda: results.qsize() >= 12 and targets.qsize() >= 12,
+                                  '12 results of 1920x1080 hbmem frames')
+        camera.send_signal(2)
+        assert camera.wait(10.0) == 0, camera.communicate()[0]
+        time.sleep(0.5)  # the last results of the frames in flight
+        classifications = {(m.header.stamp.sec, m.header.stamp.nanosec): m
+                           for m in list(results.queue)}
+        perceptions = {(m.header.stamp.sec, m.header.stamp.nanosec): m
+                       for m in list(targets.queue)}
+        liar = subprocess.run([sys.executable, '-c', LIAR, HBM_CAMERA], capture_output=True,
+                              text=True, timeout=60)
+        assert liar.returncode == 0, liar.stderr
+        lie_stamps = {tuple(int(n) for n in line.split()) for line in liar.stdout.split('\n')
+                      if line}
+        assert len(lie_stamps) == 6
+        client.diagnostic_value(HBM_CAMERA, 'dropped_bad', lambda v: int(v) >= 6)
+    finally:
+        if camera is not None and camera.poll() is None:
+            camera.kill()
+        assert node.stop() == 0, '\n'.join(node.lines)
+    assert set(classifications) == set(perceptions)  # frame by frame, nothing unpaired
+    for stamp, perception in perceptions.items():
+        classification = classifications[stamp]
+        assert perception.header == classification.header
+        assert perception.header.frame_id == 'camera_optical'
+        assert [t.attributes[0].value for t in perception.targets] == pytest.approx(
+            [r.score for r in classification.results])
+        rect = perception.targets[0].rois[0].rect
+        assert (rect.x_offset, rect.y_offset, rect.width, rect.height) == (0, 0, 1920, 1080)
+    late = {(m.header.stamp.sec, m.header.stamp.nanosec) for m in list(results.queue)}
+    assert not lie_stamps & (late | set(classifications)), 'a lying frame was classified'
