@@ -54,8 +54,7 @@ def test_engine_choices_are_the_registrys():
 def test_choices_are_the_nodes():
     from rdk_classifier.ros import launch_support, parameters
     assert launch_support.CLASS_ID_MODES == parameters.CLASS_ID_MODES
-    # Every transport of the node can be chosen at launch (auto and hbmem are the node's news).
-    assert set(parameters.TRANSPORTS) <= set(launch_support.TRANSPORT_CHOICES)
+    assert set(launch_support.TRANSPORT_CHOICES) == set(parameters.TRANSPORTS)
 
 
 @pytest.mark.parametrize('topic, namespace', [
