@@ -34,6 +34,7 @@ from typing import Dict, List, Optional, Set, Tuple
 
 from node_process import alive, children_of, NodeProcess
 from rdk_classifier.engines.fake import add_fault, LOAD_FAULTS, taken_faults
+from rdk_classifier.inference.processes import WORKER_MODULE
 from rdk_classifier.inference.stats import COUNTERS
 import scenarios
 
@@ -81,7 +82,7 @@ def worker_pids(node_pid: int) -> Set[int]:
     for pid in children_of(node_pid):
         try:
             with open('/proc/%d/cmdline' % pid, 'rb') as cmdline:
-                if b'spawn_main' in cmdline.read():
+                if WORKER_MODULE.encode() in cmdline.read():
                     pids.add(pid)
         except FileNotFoundError:
             pass

@@ -30,12 +30,11 @@ from typing import Callable, Dict, List, Set, Tuple
 from node_process import alive, children_of
 
 from rdk_classifier.engines import EngineSpec
-from rdk_classifier.inference.pipeline import Frame, InferencePipeline, Result
-from rdk_classifier.inference.stats import COUNTERS
+from rdk_classifier.inference.pipeline import Frame, InferencePipeline, Result, Settings
+from rdk_classifier.inference.processes import WORKER_MODULE
 
 SIZE = 32
 NUM_CLASSES = 1000
-DROPS = tuple(name for name in COUNTERS if name.startswith('dropped_'))
 
 
 def expected_class(y: int) -> int:
@@ -50,7 +49,7 @@ def content_frame(camera: str, y: int, token) -> Frame:
 
 
 class Recorder:
-    """Sends frames and records what the pipeline's lane threads hand back."""
+    """Sends frames and records what the pipeline's worker threads hand back."""
 
     def __init__(self) -> None:
         self.sent: Dict[Tuple[str, int], int] = {}  # token -> luma
@@ -98,16 +97,16 @@ def make_pipeline(recorder: Recorder, cameras: List[str], threads: int, fault_fi
     options = dict(options, input_size=[SIZE, SIZE], num_classes=NUM_CLASSES,
                    fault_file=fault_file)
     return InferencePipeline(EngineSpec('fake', '', options), cameras, threads,
-                             recorder.on_result, recorder.on_drop, top_k_count=1,
-                             infer_timeout_s=infer_timeout_s)
+                             recorder.on_result, recorder.on_drop,
+                             settings=Settings(top_k=1, infer_timeout_s=infer_timeout_s))
 
 
 def unaccounted(pipeline: InferencePipeline, cameras: List[str]) -> Dict[str, int]:
     """Return received - published - drops per camera (0 everywhere once idle or stopped)."""
     gaps = {}
     for camera in cameras:
-        counts = pipeline.stats(camera).snapshot()['counts']
-        gaps[camera] = counts['received'] - counts['published'] - sum(counts[d] for d in DROPS)
+        counts = pipeline.snapshot().cameras[camera].counts
+        gaps[camera] = counts.received - counts.published - counts.dropped
     return gaps
 
 
@@ -121,7 +120,8 @@ def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
 
 def own_workers() -> Set[int]:
     """Return the worker processes of this process (the resource tracker left out)."""
-    return {pid for pid in children_of(os.getpid()) if b'spawn_main' in _cmdline(pid)}
+    return {pid for pid in children_of(os.getpid())
+            if WORKER_MODULE.encode() in _cmdline(pid)}
 
 
 def living(pids: Set[int]) -> Set[int]:

@@ -93,7 +93,6 @@ def test_logits_are_the_dequantized_outputs(pyeasy_dnn, tmp_path, fields):
     classes = int(np.prod(fields.get('output_shape', [1000])))
     assert (engine.input_height, engine.input_width, engine.num_classes) == (
         height, width, classes)
-    assert not engine.releases_gil
     for luma in (0, 37, 128, 255):
         logits = engine.infer(nv12_frame(luma, width, height))
         expected, winner = expected_logits(luma, classes, fields.get('output_type', 'float32'),
@@ -253,7 +252,6 @@ def test_forward_holds_the_gil_like_the_binding(pyeasy_dnn, tmp_path):
     latency_s = 0.4  # long beside the scheduler's stalls on a busy machine
     engine = create_engine(EngineSpec('hobot_dnn', write_model(
         tmp_path, latency_ms=latency_s * 1e3), {}))
-    assert not engine.releases_gil
     frame = nv12_frame(10)
     # Held: no other thread takes a step during the forward's sleep, however idle the machine.
     assert longest_stall_during(lambda: engine.infer(frame)) >= latency_s / 2
@@ -283,6 +281,14 @@ def test_the_rdkx5_package_name_is_the_fallback(monkeypatch, tmp_path):
     engine = create_engine(EngineSpec('hobot_dnn', write_model(tmp_path), {}))
     assert int(np.argmax(engine.infer(nv12_frame(128)))) == 500
     assert sys.modules['hobot_dnn_rdkx5.pyeasy_dnn'].loaded_files == [write_model(tmp_path)]
+
+
+def test_availability_is_found_without_importing_pyeasy_dnn(monkeypatch):
+    """engine:=auto asks missing() in the node's process, which must not load the BPU runtime."""
+    monkeypatch.syspath_prepend(str(DOUBLE))
+    forget_modules(monkeypatch, 'hobot_dnn', 'hobot_dnn.pyeasy_dnn')
+    assert ENGINES['hobot_dnn'].missing() == ''
+    assert 'hobot_dnn.pyeasy_dnn' not in sys.modules
 
 
 def test_missing_module_says_what_to_do(monkeypatch):

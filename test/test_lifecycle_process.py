@@ -25,6 +25,7 @@ from pathlib import Path
 
 from node_process import alive, children_of, NodeProcess
 import pytest
+from rdk_classifier.inference.processes import WORKER_MODULE
 import scenarios
 
 pytestmark = pytest.mark.ros
@@ -41,8 +42,8 @@ def cmdline(pid: int) -> str:
 
 def resources(pid: int) -> dict:
     """Return the node's worker processes, open fds, input-buffer segments and RSS (kB)."""
-    # Worker processes run multiprocessing's spawn_main (its resource tracker is a child too).
-    workers = [child for child in children_of(pid) if 'spawn_main' in cmdline(child)]
+    # Worker processes run WORKER_MODULE (a resource tracker may be a child too).
+    workers = [child for child in children_of(pid) if WORKER_MODULE in cmdline(child)]
     segments = set()
     for owner in [pid] + workers:
         try:
@@ -109,7 +110,7 @@ def test_shutdown_from_active_releases_everything(client, tmp_path):
     node = start_managed(tmp_path)
     try:
         assert client.change_state('configure') and client.change_state('activate')
-        workers = [c for c in children_of(node.process.pid) if 'spawn_main' in cmdline(c)]
+        workers = [c for c in children_of(node.process.pid) if WORKER_MODULE in cmdline(c)]
         assert workers
         assert client.change_state('shutdown')
         assert client.lifecycle_state() == 'finalized'

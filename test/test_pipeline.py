@@ -15,7 +15,6 @@
 """Tests of the worker pipeline with the fake engine in real worker processes."""
 
 import errno
-import multiprocessing
 import os
 from pathlib import Path
 import signal
@@ -29,8 +28,10 @@ import pytest
 
 from rdk_classifier.engines import EngineError, EngineSpec
 from rdk_classifier.engines.fake import add_fault, closed_engines, taken_faults
-from rdk_classifier.inference import pipeline as pipeline_module
-from rdk_classifier.inference.pipeline import Frame, InferencePipeline, Result
+from rdk_classifier.inference import worker_thread
+from rdk_classifier.inference.pipeline import Frame, InferencePipeline, Result, Settings
+from rdk_classifier.inference.processes import start_process, WORKER_MODULE
+from rdk_classifier.inference.stats import Counts
 from rdk_classifier.inference.worker import Worker
 
 SIZE = 224
@@ -43,7 +44,7 @@ def nv12_frame(camera: str, y: int, token) -> Frame:
 
 
 class Collector:
-    """Gathers results and drops reported by the pipeline's lane threads."""
+    """Gathers results and drops reported by the pipeline's worker threads."""
 
     def __init__(self) -> None:
         self.results: List[Result] = []
@@ -74,8 +75,8 @@ def wait_for(condition, what: str, timeout: float = 30.0) -> None:
 
 def make_pipeline(collector, cameras=('cam',), threads=1, timeout_s=None, **fake_options):
     return InferencePipeline(EngineSpec('fake', '', dict(fake_options)), list(cameras), threads,
-                             collector.on_result, collector.on_drop, top_k_count=3,
-                             infer_timeout_s=timeout_s)
+                             collector.on_result, collector.on_drop,
+                             settings=Settings(top_k=3, infer_timeout_s=timeout_s))
 
 
 @pytest.fixture
@@ -106,12 +107,12 @@ def test_busy_workers_keep_only_the_latest_frame(collector):
         for index in range(6):  # all arrive while the first is being classified
             pipeline.submit(nv12_frame('cam', 100, token=index))
         collector.wait(lambda: collector.results and collector.results[-1].token == 5)
-        counts = pipeline.stats('cam').snapshot()['counts']
+        counts = counts_of(pipeline, 'cam')
     finally:
         pipeline.stop()
-    assert counts['received'] == 6
-    assert counts['published'] + counts['dropped_busy'] == 6
-    assert counts['dropped_busy'] >= 4
+    assert counts.received == 6
+    assert counts.published + counts.dropped_busy == 6
+    assert counts.dropped_busy >= 4
     assert collector.results[-1].token == 5
 
 
@@ -122,10 +123,9 @@ def test_results_of_a_camera_are_never_older_than_the_last_published(collector):
         for index in range(60):
             pipeline.submit(nv12_frame('a' if index % 2 else 'b', 90, token=index))
             time.sleep(0.002)
-        collector.wait(lambda: sum(pipeline.stats(c).snapshot()['counts']['received']
-                                   == sum(pipeline.stats(c).snapshot()['counts'][k] for k in (
-                                       'published', 'dropped_busy', 'dropped_stale'))
-                                   for c in 'ab') == 2)
+        collector.wait(lambda: all(
+            counts.received == counts.published + counts.dropped_busy + counts.dropped_stale
+            for counts in (counts_of(pipeline, c) for c in 'ab')))
     finally:
         pipeline.stop()
     for camera in 'ab':
@@ -156,7 +156,7 @@ def test_engine_errors_drop_the_frame_and_the_next_one_is_classified(collector):
         pipeline.stop()
     assert [r.token for r in collector.results] == [0, 2]
     assert [reason for _, reason, _ in collector.drops] == ['dropped_engine'] * 2
-    assert pipeline.stats('cam').snapshot()['counts']['dropped_engine'] == 2
+    assert counts_of(pipeline, 'cam').dropped_engine == 2
 
 
 def test_a_hung_forward_is_killed_and_the_worker_restarted(collector):
@@ -165,7 +165,7 @@ def test_a_hung_forward_is_killed_and_the_worker_restarted(collector):
     try:
         pipeline.submit(nv12_frame('cam', 60, token=0))
         collector.wait(lambda: collector.drops)
-        assert pipeline.worker_restarts == 1
+        assert pipeline.snapshot().worker_restarts == 1
         assert 'longer than 500 ms' in collector.drops[0][2]
     finally:
         pipeline.stop()
@@ -184,8 +184,8 @@ def test_stop_does_not_wait_for_a_hung_forward(collector, tmp_path):
     # A generous bound (the issue asks for < 2 s); the infer timeout is 60 s.
     assert time.monotonic() - started < 2.0, 'stop waited for the hung forward'
     assert not collector.drops and not collector.results and not _children()
-    counts = pipeline.stats('cam').snapshot()['counts']
-    assert counts['received'] == 2 and counts['dropped_stopped'] == 2
+    counts = counts_of(pipeline, 'cam')
+    assert counts.received == 2 and counts.dropped_stopped == 2
 
 
 def test_frames_arriving_while_stopped_are_counted(collector):
@@ -193,8 +193,8 @@ def test_frames_arriving_while_stopped_are_counted(collector):
     pipeline.submit(nv12_frame('cam', 60, token=0))  # waits for start()
     pipeline.stop()
     pipeline.submit(nv12_frame('cam', 60, token=1))
-    counts = pipeline.stats('cam').snapshot()['counts']
-    assert (counts['received'], counts['dropped_stopped']) == (2, 2)
+    counts = counts_of(pipeline, 'cam')
+    assert (counts.received, counts.dropped_stopped) == (2, 2)
     assert not collector.results and not collector.drops
 
 
@@ -206,14 +206,14 @@ def test_a_worker_killed_while_idle_is_replaced_and_the_next_frame_keeps_its_hea
         (worker,) = pipeline.worker_pids
         os.kill(worker, signal.SIGKILL)
         wait_for(lambda: not alive(worker), 'the worker to die')
-        # The lane finds out on sending this frame (its pipe is broken), or earlier on its
+        # The worker thread finds out on sending this frame (its pipe is broken), or earlier on its
         # idle check; either way the frame is dropped or classified as itself.
         pipeline.submit(nv12_frame('cam', 20, token=0))
         collector.wait(lambda: collector.results or collector.drops)
         for token, y in enumerate((60, 130, 250), start=1):
             pipeline.submit(nv12_frame('cam', y, token=token))
             collector.wait(lambda: collector.results and collector.results[-1].token == token)
-        assert pipeline.worker_restarts == 1
+        assert pipeline.snapshot().worker_restarts == 1
     finally:
         pipeline.stop()
     assert [d[1] for d in collector.drops] in ([], ['dropped_engine'])
@@ -228,7 +228,7 @@ def test_frames_queued_behind_a_killed_worker_are_dropped_and_later_ones_keep_he
     faults = str(tmp_path / 'faults')
     add_fault(faults, 'hang 60')
     pipeline = make_pipeline(collector, cameras=('a', 'b'), fault_file=faults)
-    # Both wait before start(): the lane sends a0, then b0 behind it in the other buffer.
+    # Both wait before start(): the worker thread sends a0, then b0 behind it in the other buffer.
     pipeline.submit(nv12_frame('a', 40, token='a0'))
     pipeline.submit(nv12_frame('b', 80, token='b0'))
     pipeline.start()
@@ -246,14 +246,14 @@ def test_frames_queued_behind_a_killed_worker_are_dropped_and_later_ones_keep_he
             collector.wait(lambda: collector.results and collector.results[-1].token == token)
             assert collector.results[-1].camera == camera
             assert collector.results[-1].top[0][0] == y * 1000 // 256
-        assert pipeline.worker_restarts == 1
+        assert pipeline.snapshot().worker_restarts == 1
     finally:
         pipeline.stop()
 
 
 def test_a_failed_reload_drops_frames_with_the_reason_until_a_retry_loads(
         collector, tmp_path, monkeypatch):
-    monkeypatch.setattr(pipeline_module, 'RETRY_FIRST_S', 2.0)  # frame 1 comes before it
+    monkeypatch.setattr(worker_thread, 'RETRY_FIRST_S', 2.0)  # frame 1 comes before it
     faults = str(tmp_path / 'faults')
     pipeline = make_pipeline(collector, fault_file=faults)
     pipeline.start()
@@ -268,15 +268,15 @@ def test_a_failed_reload_drops_frames_with_the_reason_until_a_retry_loads(
         wait_for(lambda: pipeline.ready_workers == 1, 'the retry to load')
         pipeline.submit(nv12_frame('cam', 62, token=2))
         collector.wait(lambda: collector.results)
-        counts = pipeline.stats('cam').snapshot()['counts']
+        counts = counts_of(pipeline, 'cam')
     finally:
         pipeline.stop()
-    # Frame 0 finds the worker dead, unless the lane's idle check found it first.
+    # Frame 0 finds the worker dead, unless the worker thread's idle check found it first.
     assert 'died' in collector.drops[0][2] or 'injected load failure' in collector.drops[0][2]
     assert 'injected load failure' in collector.drops[1][2]
     assert [r.token for r in collector.results] == [2]
-    assert pipeline.worker_restarts == 2  # the replacement that failed and the retry
-    assert counts['received'] == counts['published'] + counts['dropped_engine'] == 3
+    assert pipeline.snapshot().worker_restarts == 2  # the replacement that failed and the retry
+    assert counts.received == counts.published + counts.dropped_engine == 3
 
 
 def test_stop_during_a_slow_reload_returns_at_once(collector, tmp_path):
@@ -298,8 +298,8 @@ def test_stop_during_a_slow_reload_returns_at_once(collector, tmp_path):
 
 
 def test_a_replacement_worker_closes_its_engine_when_the_pipeline_stops(collector, tmp_path):
-    # Replacements are started by a lane; the parent-death signal must not fire when the
-    # lane thread ends before the worker is asked to exit.
+    # Replacements are started by a worker thread; the parent-death signal must not fire when
+    # that thread ends before the worker is asked to exit.
     faults = str(tmp_path / 'faults')
     pipeline = make_pipeline(collector, threads=2, fault_file=faults)
     pipeline.start()
@@ -307,7 +307,7 @@ def test_a_replacement_worker_closes_its_engine_when_the_pipeline_stops(collecto
         first = set(pipeline.worker_pids)
         for pid in first:
             os.kill(pid, signal.SIGKILL)
-        wait_for(lambda: pipeline.worker_restarts == 2 and pipeline.ready_workers == 2,
+        wait_for(lambda: pipeline.snapshot().worker_restarts == 2 and pipeline.ready_workers == 2,
                  'both workers replaced')
         pipeline.submit(nv12_frame('cam', 60, token=0))
         collector.wait(lambda: collector.results)
@@ -328,7 +328,7 @@ def test_a_stopped_pipeline_starts_again(collector):
             pipeline.stop()
         assert not _children()
     assert [r.token for r in collector.results] == [0, 1]
-    assert pipeline.stats('cam').snapshot()['counts']['published'] == 2
+    assert counts_of(pipeline, 'cam').published == 2
     pipeline.start()
     try:
         with pytest.raises(RuntimeError, match='already running'):
@@ -342,14 +342,14 @@ def test_a_paused_pipeline_hands_over_nothing_and_counts_every_frame(collector):
     pipeline.start()
     try:
         pipeline.submit(nv12_frame('cam', 40, token='in flight'))
-        wait_for(lambda: pipeline.in_flight == 1, 'the frame taken by the lane')
+        wait_for(lambda: pipeline.in_flight == 1, 'the frame taken by the worker thread')
         pipeline.submit(nv12_frame('cam', 50, token='waiting'))
         pipeline.pause()
         pipeline.submit(nv12_frame('cam', 60, token='while paused'))
         wait_for(lambda: pipeline.in_flight == 0, 'the forward in flight to finish')
         assert collector.results == []
-        counts = pipeline.stats('cam').snapshot()['counts']
-        assert (counts['received'], counts['dropped_disabled'], counts['published']) == (3, 3, 0)
+        counts = counts_of(pipeline, 'cam')
+        assert (counts.received, counts.dropped_disabled, counts.published) == (3, 3, 0)
         pipeline.resume()
         pipeline.submit(nv12_frame('cam', 70, token='resumed'))
         collector.wait(lambda: collector.results)
@@ -372,16 +372,15 @@ def test_frames_over_the_pixel_bound_are_malformed(collector):
 
 
 def test_a_process_that_cannot_be_started_leaves_the_worker_usable():
-    def spawn_without_fds(process):
-        # What Process.start() raises when os.pipe() in popen_spawn_posix._launch finds no fd.
+    def start_without_fds(replacement):
+        # What subprocess.Popen raises when os.pipe() finds no fd.
         raise OSError(errno.EMFILE, 'Too many open files')
-    context = multiprocessing.get_context('spawn')
-    worker = Worker(EngineSpec('fake', '', {}), context, spawn_without_fds)
+    worker = Worker(EngineSpec('fake', '', {}), start_without_fds)
     with pytest.raises(EngineError, match='cannot start a worker process'):
         worker.launch()
     assert worker.pid is None
     worker.kill()  # nothing to kill, and no AttributeError
-    worker = Worker(EngineSpec('fake', '', {}), context, lambda process: process.start())
+    worker = Worker(EngineSpec('fake', '', {}), lambda replacement: start_process())
     worker.launch()
     try:
         assert worker.wait_loaded(threading.Event()).num_classes == 1000
@@ -439,7 +438,7 @@ def _own_shared_memory() -> set:
 def test_captured_input_is_the_converted_frame(collector):
     pipeline = make_pipeline(collector)
     pipeline.start()
-    pipeline.capture_input = True
+    pipeline.apply(Settings(capture_input=True))
     try:
         pipeline.submit(nv12_frame('cam', 77, token=0))
         collector.wait(lambda: collector.results)
@@ -450,9 +449,14 @@ def test_captured_input_is_the_converted_frame(collector):
     assert np.all(nv12[:SIZE * SIZE] == 77) and np.all(nv12[SIZE * SIZE:] == 128)
 
 
+def counts_of(pipeline: InferencePipeline, camera: str) -> Counts:
+    """Return one camera's counters now."""
+    return pipeline.snapshot().cameras[camera].counts
+
+
 def _children():
     """Worker processes of this test process (the resource tracker is left out)."""
-    return [pid for pid in children_of(os.getpid()) if b'spawn_main' in _cmdline(pid)]
+    return [pid for pid in children_of(os.getpid()) if WORKER_MODULE.encode() in _cmdline(pid)]
 
 
 def _cmdline(pid: int) -> bytes:

@@ -25,8 +25,8 @@ worker reloads, and may start it again. Checked (see rdk_classifier/inference/pi
   a camera's results never go back to an older frame;
 - received == published + drops for every camera once idle, and again once stopped;
 - worker_restarts == the worker processes that ended: killed here, that took a hang, exit or
-  fail_load fault (the fault file records which process took each), or that their lane killed
-  for a timeout (the drop message names the process);
+  fail_load fault (the fault file records which process took each), or that their worker thread
+  killed for a timeout (the drop message names the process);
 - stop() returns in < 2 s (a generous bound on a busy machine; the design needs ~0.1 s), and
   leaves no worker process and no shared memory behind.
 """
@@ -161,11 +161,11 @@ class Run:
         def settled() -> bool:
             return (pipeline.in_flight == 0
                     and not any(unaccounted(pipeline, self.cameras).values())
-                    and pipeline.worker_restarts >= expected())
+                    and pipeline.snapshot().worker_restarts >= expected())
         wait_for(settled, SETTLE_S, 'idle: %s, %d in flight, %d restarts for %d ended workers'
                  % (unaccounted(pipeline, self.cameras), pipeline.in_flight,
-                    pipeline.worker_restarts, expected()))
-        assert pipeline.worker_restarts == expected(), (
+                    pipeline.snapshot().worker_restarts, expected()))
+        assert pipeline.snapshot().worker_restarts == expected(), (
             self.killed, taken_faults(self.fault_file), self.recorder.drops)
         self.seen_workers |= set(pipeline.worker_pids)
         self.check_results()
@@ -231,7 +231,7 @@ def test_results_and_counters_survive_any_fault_schedule(threads, cameras, laten
         if restart:
             # Load faults still waiting would hit the new workers' first load.
             open(run.fault_file, 'w').close()
-            restarts = run.pipeline.worker_restarts
+            restarts = run.pipeline.snapshot().worker_restarts
             run.start()
             try:
                 run.send([(camera, 30 + 50 * camera) for camera in range(cameras)])

@@ -19,7 +19,6 @@ A malformed frame is counted and dropped and the next good frame is classified; 
 raises, hangs or dies costs only its frame.
 """
 
-import multiprocessing
 import os
 import signal
 import threading
@@ -31,6 +30,7 @@ import numpy as np
 import pytest
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from rdk_classifier.engines import EngineSpec
+from rdk_classifier.inference.processes import start_process, WORKER_MODULE
 from rdk_classifier.inference.stats import COUNTERS
 from rdk_classifier.inference.worker import Request, Worker, WorkerFailure
 import scenarios
@@ -141,7 +141,7 @@ def test_a_killed_worker_is_restarted(client):
         client.classify(TOPIC, client.raw_image('bgr8', data, 64, 48, step))
         workers = children_of(node.process.pid)
         for pid in workers:
-            if b'spawn_main' in open('/proc/%d/cmdline' % pid, 'rb').read():
+            if WORKER_MODULE.encode() in open('/proc/%d/cmdline' % pid, 'rb').read():
                 os.kill(pid, signal.SIGKILL)
         deadline = time.monotonic() + START_TIMEOUT_S
         classified = 0
@@ -163,8 +163,7 @@ def test_a_dead_workers_pipe_errors_are_not_kept():
     Python 3.12.0-3.12.1 can crash collecting those in a reference cycle (gh-111049): the node
     exited with -11 after sending to a killed worker there.
     """
-    worker = Worker(EngineSpec('fake'), multiprocessing.get_context('spawn'),
-                    lambda process: process.start())
+    worker = Worker(EngineSpec('fake'), lambda replacement: start_process())
 
     def launch_and_kill() -> None:
         worker.launch()

@@ -27,7 +27,7 @@ import pkgutil
 from typing import Dict, Tuple
 
 from .base import (Engine, EngineError, EngineKind, EngineParameter, EngineSpec,
-                   ModelContext)
+                   ModelContext, ModelShape)
 
 
 def _discover() -> Dict[str, EngineKind]:
@@ -47,7 +47,8 @@ ENGINE_KINDS: Tuple[str, ...] = tuple(ENGINES)
 ENGINE_CHOICES: Tuple[str, ...] = ('auto',) + ENGINE_KINDS
 
 __all__ = ['Engine', 'EngineError', 'EngineKind', 'EngineParameter', 'EngineSpec', 'ENGINES',
-           'ENGINE_CHOICES', 'ENGINE_KINDS', 'ModelContext', 'create_engine', 'engine_kind']
+           'ENGINE_CHOICES', 'ENGINE_KINDS', 'ModelContext', 'ModelShape', 'create_engine',
+           'engine_kind']
 
 
 def engine_kind(name: str) -> EngineKind:

@@ -16,8 +16,7 @@
 The engine interface: one NV12 frame in, float32 logits out; and what an engine kind declares.
 
 An engine instance is used by one thread at a time (pyeasy_dnn models must not be shared between
-threads). ``releases_gil`` tells the pipeline whether other Python threads can run during
-``infer``; it runs GIL-holding engines in worker processes.
+threads); the pipeline runs every engine in worker processes of its own.
 
 Each engine module also declares an :class:`EngineKind`: its name, the model files it runs, the
 node parameters that feed its options and how a zoo model maps to its file. The registry
@@ -34,6 +33,20 @@ import numpy as np
 def nv12_nbytes(height: int, width: int) -> int:
     """Return the size in bytes of an NV12 frame: height * width * 3 / 2."""
     return height * width * 3 // 2
+
+
+@dataclass(frozen=True)
+class ModelShape:
+    """What a loaded engine reports about its model: its NV12 input size and class count."""
+
+    input_height: int
+    input_width: int
+    num_classes: int
+
+    @property
+    def input_nbytes(self) -> int:
+        """Size of one NV12 input in bytes."""
+        return nv12_nbytes(self.input_height, self.input_width)
 
 
 class EngineError(RuntimeError):
@@ -55,11 +68,14 @@ class EngineSpec:
 class Engine(abc.ABC):
     """A loaded model: ``infer`` turns an NV12 frame of the model's input size into logits."""
 
-    #: Whether infer() lets other Python threads run (pyeasy_dnn holds the GIL throughout).
-    releases_gil = True
     input_height: int
     input_width: int
     num_classes: int
+
+    @property
+    def shape(self) -> ModelShape:
+        """Return the model's input size and class count."""
+        return ModelShape(self.input_height, self.input_width, self.num_classes)
 
     @property
     def input_nbytes(self) -> int:

@@ -38,7 +38,7 @@ github.com/D-Robotics/x5-hobot-spdev). This engine follows that source:
   not empty (one scale, or one per class), as the board's samples do.
 
 Threading: forward holds the GIL from start to end and a loaded model must not be shared between
-threads, so ``releases_gil`` is False and the pipeline gives each worker process its own engine.
+threads, so the pipeline gives each worker process its own engine.
 The runtime never unloads a model before its process exits, so only worker processes load models.
 
 Versions: every hobot_dnn (or hobot_dnn_rdkx5) build of x5-hobot-spdev from 3.0.0 (August 2024)
@@ -49,7 +49,9 @@ as int8 (until September 2024) or misread as int32 (until December 2024), which 
 3.0.1 (early September 2024) freed the runtime's scales with each properties object.
 """
 
+import importlib.util
 import os
+import sys
 from typing import Any, Mapping
 
 import numpy as np
@@ -86,8 +88,6 @@ def _reason(exc: BaseException) -> str:
 
 class HobotDnnEngine(Engine):
     """A .bin model with NV12 input on the BPU; the file sets everything, so options are unused."""
-
-    releases_gil = False
 
     def __init__(self, model_path: str, options: Mapping[str, Any]) -> None:
         """Load the model; EngineError names the file and what is wrong with it."""
@@ -188,11 +188,19 @@ class HobotDnnEngine(Engine):
 
 
 def _missing() -> str:
-    try:
-        import_pyeasy_dnn()
-    except EngineError as exc:
-        return str(exc)
-    return ''
+    """Say what to install unless a pyeasy_dnn is found; it is not imported (see below)."""
+    # find_spec, not an import: the node's process (engine:=auto) must not load the BPU
+    # runtime, which only worker processes use. It imports the package, not pyeasy_dnn.
+    for package in PACKAGES:
+        name = '%s.pyeasy_dnn' % package
+        try:
+            if sys.modules.get(name) is not None or importlib.util.find_spec(name) is not None:
+                return ''
+        except ImportError:  # the package itself is missing
+            continue
+    return ("hobot_dnn engine needs the board's hobot_dnn Python package (pyeasy_dnn); it is "
+            'not installed here (%s). Run on the RDK OS image, or use engine:=onnxruntime on a '
+            'PC' % ', '.join('%s.pyeasy_dnn' % package for package in PACKAGES))
 
 
 KIND = EngineKind(

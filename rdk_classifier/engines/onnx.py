@@ -35,7 +35,6 @@ import numbers
 import os
 from typing import Any, BinaryIO, Dict, Mapping, Sequence, Tuple
 
-import cv2
 import numpy as np
 
 from .base import Engine, EngineError, EngineKind, EngineParameter, ModelContext
@@ -196,6 +195,9 @@ class OnnxEngine(Engine):
     def __init__(self, model_path: str, options: Mapping[str, Any]) -> None:
         """Load the model; EngineError names the file and what to do."""
         try:
+            # Here, not at module import: the registry is imported by the node's process and
+            # by every worker, whatever its engine.
+            import cv2
             import onnxruntime
         except ImportError as exc:
             raise EngineError('the onnxruntime engine needs the onnxruntime Python package '
@@ -231,6 +233,7 @@ class OnnxEngine(Engine):
         self._input_name = model_input.name
         self.input_height, self.input_width = self._input_size(
             model_path, model_input, options.get('input_size', DEFAULT_INPUT_SIZE))
+        self._cv2 = cv2
         self._mean = mean
         self._inv_std = inv_std
         height, width = self.input_height, self.input_width
@@ -264,7 +267,7 @@ class OnnxEngine(Engine):
         """Convert to RGB, normalize, run; return float32 logits."""
         self.check_input(nv12)
         yuv = nv12.reshape(self.input_height * 3 // 2, self.input_width)
-        cv2.cvtColor(yuv, cv2.COLOR_YUV2RGB_NV12, dst=self._rgb)
+        self._cv2.cvtColor(yuv, self._cv2.COLOR_YUV2RGB_NV12, dst=self._rgb)
         np.subtract(self._rgb, self._mean_hwc, out=self._batch_hwc)
         np.multiply(self._batch, self._inv_std, out=self._batch)
         logits = self._session.run(None, {self._input_name: self._batch})[0]

@@ -32,7 +32,7 @@ pixels across (JPEG_MIN_DOWNSCALE).
 cv_bridge is not used: it cannot produce NV12 and copies every frame.
 
 A converter keeps scratch buffers, so one converter serves one thread at a time; the pipeline
-gives each lane its own.
+gives each worker thread its own.
 """
 
 import re

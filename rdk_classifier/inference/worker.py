@@ -16,39 +16,46 @@
 Inference worker processes: both sides of the pipe (no ROS inside).
 
 A worker process loads one engine and runs forwards on the NV12 frames its parent writes into
-two shared-memory input buffers. This module is all a worker imports (not OpenCV, not the node),
-so a replacement process is serving again soon after a crash.
+two shared-memory input buffers. It imports this module and the engine it builds, never the
+node (how it is started: rdk_classifier.inference.processes).
 
 Protocol, one pipe per process (a replacement gets a new pipe, so no old reply can reach it):
 
+- parent -> worker: the :class:`EngineSpec` to build;
 - worker -> parent: :class:`Loaded` (the model's shape, or the one-line reason it did not load);
 - parent -> worker: the name of the shared memory holding the input buffers;
 - parent -> worker: :class:`Request` (request id, buffer index), or None to exit;
 - worker -> parent: :class:`Reply` echoing the request id, with the logits or the engine's error.
 
-Threading: a :class:`Worker` (the parent side) is used by one thread at a time: its lane while
-the pipeline runs, then the thread that stops the pipeline. Every wait polls a ``stopping``
-event, so stopping never waits for a load or a forward. Processes are started through a
-``spawn`` callable that the pipeline runs on one long-lived thread: the kernel sends the
-parent-death signal (PR_SET_PDEATHSIG) when the *thread* that started a process exits, so a
-worker restarted from a lane thread would otherwise be killed when that lane ends.
+The parent owns the shared memory (multiprocessing.shared_memory, unlinked by
+:meth:`Worker.close`); a worker maps it by name from /dev/shm, so it never starts a resource
+tracker of its own (one that would unlink the parent's buffers when the worker dies).
+
+Threading: a :class:`Worker` (the parent side) is used by one thread at a time: its worker
+thread (rdk_classifier.inference.worker_thread) while the pipeline runs, then the thread that
+stops the pipeline. Every wait polls a ``stopping`` event, so stopping never waits for a load or
+a forward. Processes come from a ``take`` callable (the pipeline's
+rdk_classifier.inference.processes.ProcessStarter), which starts them on one long-lived thread,
+for the parent-death signal's sake.
 """
 
 import ctypes
 from dataclasses import dataclass
+import mmap
 from multiprocessing import shared_memory
 from multiprocessing.connection import Connection
 import os
 import signal
+import subprocess
 import sys
 import threading
 import time
-from typing import Any, Callable, List, Optional
+from typing import Any, Callable, List, Optional, Tuple
 
 import numpy as np
 
-from rdk_classifier.engines import create_engine, EngineError, EngineSpec
-from rdk_classifier.engines.base import nv12_nbytes
+from rdk_classifier.engines import create_engine, EngineError, EngineSpec, ModelShape
+from rdk_classifier.inference.api import PipelineStopping
 
 #: How long a worker may take to load its model.
 LOAD_TIMEOUT_S = 120.0
@@ -61,20 +68,6 @@ _PR_SET_PDEATHSIG = 1
 #: not chained: its traceback holds multiprocessing's BytesIO buffers (pickled messages, reads
 #: in progress), and Python 3.12.0-3.12.1 can crash collecting those in a cycle (gh-111049).
 _PIPE_BROKEN = object()
-
-
-@dataclass(frozen=True)
-class ModelShape:
-    """What a loaded engine reports about its model."""
-
-    input_height: int
-    input_width: int
-    num_classes: int
-
-    @property
-    def input_nbytes(self) -> int:
-        """Size of one NV12 input in bytes."""
-        return nv12_nbytes(self.input_height, self.input_width)
 
 
 @dataclass(frozen=True)
@@ -107,31 +100,29 @@ class WorkerFailure(Exception):
     """The worker process died, timed out or broke the protocol; it must be replaced."""
 
 
-class PipelineStopping(Exception):
-    """The pipeline is stopping: whatever was being waited for is abandoned."""
-
-
-def serve(spec: EngineSpec, conn: Connection, parent_pid: int) -> None:
-    """Entry point of a worker process: load the engine, then answer requests until told."""
-    # The node decides when workers stop: Ctrl-C in a terminal reaches the whole process group.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+def serve(conn: Connection, parent_pid: int) -> None:
+    """Run a worker process: load the engine, then answer requests until told."""
     if sys.platform.startswith('linux'):
         # Die with the node even if it is killed without a chance to stop us.
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
         if os.getppid() != parent_pid:
             return  # the node died before the signal was armed
     try:
+        spec = conn.recv()
+    except EOFError:
+        return  # the node closed the pipe before sending the engine
+    try:
         engine = create_engine(spec)
     except Exception as exc:  # noqa: B902 - every load failure must reach the node as one line
         conn.send(Loaded(None, str(exc)))
         return
-    shape = ModelShape(engine.input_height, engine.input_width, engine.num_classes)
+    shape = engine.shape
     conn.send(Loaded(shape))
-    shm = None
+    memory = None
     inputs: List[np.ndarray] = []
     try:
-        shm = shared_memory.SharedMemory(name=conn.recv())
-        inputs = input_views(shm, shape.input_nbytes)
+        memory = _map_shared_memory(conn.recv(), 2 * shape.input_nbytes)
+        inputs = input_views(memory, shape.input_nbytes)
         while True:
             request = conn.recv()
             if request is None:
@@ -148,32 +139,44 @@ def serve(spec: EngineSpec, conn: Connection, parent_pid: int) -> None:
         pass  # the node closed the pipe
     finally:
         del inputs
-        if shm is not None:
-            shm.close()
+        if memory is not None:
+            memory.close()
         engine.close()
 
 
-def input_views(shm: shared_memory.SharedMemory, nbytes: int) -> List[np.ndarray]:
-    """Return the two NV12 input buffers in a worker's shared memory."""
-    return [np.ndarray((nbytes,), np.uint8, shm.buf, offset=i * nbytes) for i in range(2)]
+def _map_shared_memory(name: str, size: int) -> mmap.mmap:
+    """Map the parent's shared memory ``name`` (see the module docstring: no resource tracker)."""
+    fd = os.open(os.path.join('/dev/shm', name.lstrip('/')), os.O_RDWR)
+    try:
+        return mmap.mmap(fd, size)
+    finally:
+        os.close(fd)
+
+
+def input_views(buffer: Any, nbytes: int) -> List[np.ndarray]:
+    """Return the two NV12 input buffers in a worker's shared memory (a buffer object)."""
+    return [np.ndarray((nbytes,), np.uint8, buffer, offset=i * nbytes) for i in range(2)]
 
 
 class Worker:
     """
     The parent side of one worker slot: its current process, pipe and input buffers.
 
-    The process is replaced after failures; the shared memory (two input buffers, so the lane
-    can convert the next frame while the engine runs on the current one) stays until
+    The process is replaced after failures; the shared memory (two input buffers, so the worker
+    thread can convert the next frame while the engine runs on the current one) stays until
     :meth:`close`.
     """
 
-    def __init__(self, spec: EngineSpec, context: Any,
-                 spawn: Callable[[Any], None]) -> None:
-        """Prepare the slot; ``spawn(process)`` must call ``process.start()`` (see above)."""
+    def __init__(self, spec: EngineSpec,
+                 take: Callable[[bool], Tuple['subprocess.Popen[bytes]', Connection]]) -> None:
+        """
+        Prepare the slot; ``take(replacement)`` returns a started process and its pipe.
+
+        It raises OSError when no process can be started (see ProcessStarter.take).
+        """
         self._spec = spec
-        self._context = context
-        self._spawn = spawn
-        self._process: Optional[Any] = None
+        self._take = take
+        self._process: Optional['subprocess.Popen[bytes]'] = None
         self._pid: Optional[int] = None  # of the current process, for other threads to read
         self._conn: Optional[Connection] = None
         self._shm: Optional[shared_memory.SharedMemory] = None
@@ -190,22 +193,22 @@ class Worker:
     @property
     def exit_code(self) -> Optional[int]:
         """Return the exit code of an ended process (reaping it), or None."""
-        return None if self._process is None else self._process.exitcode
+        return None if self._process is None else self._process.poll()
 
-    def launch(self) -> None:
-        """Start a process that loads the model; :meth:`wait_loaded` finishes the start."""
+    def launch(self, replacement: bool = False) -> None:
+        """
+        Have a process load the model; :meth:`wait_loaded` finishes the start.
+
+        ``replacement``: it replaces a process that failed.
+        """
         self.kill()
-        parent, child = self._context.Pipe()
-        process = self._context.Process(target=serve, args=(self._spec, child, os.getpid()),
-                                        name='rdk_classifier_worker', daemon=True)
         try:
-            self._spawn(process)
+            process, conn = self._take(replacement)
         except OSError as exc:  # e.g. out of file descriptors or processes
-            parent.close()
             raise EngineError('cannot start a worker process: %s' % exc) from exc
-        finally:
-            child.close()
-        self._process, self._conn, self._pid = process, parent, process.pid
+        self._process, self._conn, self._pid = process, conn, process.pid
+        # A process that died as a spare breaks this pipe: wait_loaded reports it.
+        self._send(self._spec)
 
     def wait_loaded(self, stopping: threading.Event,
                     timeout: float = LOAD_TIMEOUT_S) -> ModelShape:
@@ -264,7 +267,7 @@ class Worker:
     def close(self, deadline: float) -> None:
         """Wait until ``deadline`` for a process asked to exit, kill it, free the buffers."""
         if self._process is not None and self.loaded and not self._outstanding:
-            self._process.join(max(0.0, deadline - time.monotonic()))
+            _wait(self._process, max(0.0, deadline - time.monotonic()))
         self.kill()
         if self._shm is not None:
             self.inputs = []
@@ -280,8 +283,9 @@ class Worker:
             self._conn.close()
             self._conn = None
         if self._process is not None:
-            self._process.kill()
-            self._process.join()
+            if self._process.poll() is None:
+                self._process.kill()
+            self._process.wait()
             self._process = self._pid = None
 
     def _receive(self, deadline: Optional[float], stopping: threading.Event) -> Any:
@@ -309,7 +313,7 @@ class Worker:
         """Create the input buffers on the first load; hand them to the process."""
         if self._shm is None:
             self._shm = shared_memory.SharedMemory(create=True, size=2 * shape.input_nbytes)
-            self.inputs = input_views(self._shm, shape.input_nbytes)
+            self.inputs = input_views(self._shm.buf, shape.input_nbytes)
         elif shape != self.shape:
             raise EngineError('the model changed shape on reload: %s, was %s'
                               % (shape, self.shape))
@@ -328,8 +332,16 @@ class Worker:
         """Describe the end of a process whose pipe broke (it may not be reaped yet)."""
         if self._process is None:
             return 'the worker process was stopped'
-        self._process.join(_REAP_S)
-        return 'worker process %s died (exit code %s)' % (self._pid, self._process.exitcode)
+        _wait(self._process, _REAP_S)
+        return 'worker process %s died (exit code %s)' % (self._pid, self._process.returncode)
 
     def _model_name(self) -> str:
         return self._spec.model_path or 'its model'
+
+
+def _wait(process: 'subprocess.Popen[bytes]', timeout: float) -> None:
+    """Wait up to ``timeout`` seconds for ``process`` to end."""
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        pass

@@ -77,10 +77,8 @@ class Source:
 class Wiring:
     """What a camera's frames are handed to, set at activation."""
 
+    #: Counts every frame, malformed ones too (reject); paused while the node is disabled.
     pipeline: InferencePipeline
-    enabled: Callable[[], bool]
-    #: Reports a malformed frame (camera, counter, reason); the node logs it throttled.
-    on_drop: Callable[[str, str, str], None]
 
 
 @dataclass
@@ -145,7 +143,7 @@ def subscribe(node: Node, camera: Camera, wiring: Wiring) -> None:
     camera.matched_since, camera.warned_no_frames = None, False
     camera.incompatible_policy = ''
     camera.received_before_match = (
-        wiring.pipeline.stats(camera.topic).snapshot()['counts']['received'])
+        wiring.pipeline.snapshot().cameras[camera.topic].counts.received)
     if camera.transport in ('auto', 'hbmem'):
         camera.source = None  # the publisher may have changed while inactive
         _find_source(node, camera)
@@ -246,22 +244,15 @@ def _hbm_frame(read: Callable[[bytes], cdr.HbmFields],
 def _frame_callback(camera: Camera, read: Callable[[str, bytes], Frame],
                     wiring: Wiring) -> Callable[[bytes], None]:
     topic = camera.topic
-    submit, enabled = wiring.pipeline.submit, wiring.enabled
-    stats = wiring.pipeline.stats(topic)
+    submit, reject = wiring.pipeline.submit, wiring.pipeline.reject
 
     def on_frame(buffer: bytes) -> None:
         if len(buffer) > camera.largest_frame:
             camera.largest_frame = len(buffer)
-        if not enabled():
-            stats.count('received')
-            stats.count('dropped_disabled')
-            return
         try:
             frame = read(topic, buffer)
         except FrameError as exc:
-            stats.count('received')
-            stats.count('dropped_bad')
-            wiring.on_drop(topic, 'dropped_bad', str(exc))
+            reject(topic, str(exc))
             return
         submit(frame)
     return on_frame

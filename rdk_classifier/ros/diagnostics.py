@@ -19,13 +19,14 @@ Threading: :meth:`Diagnostics.publish` runs on the executor thread (the 1 Hz tim
 snapshots of the pipeline's counters, which the worker threads keep under their own locks.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 import time
 from typing import Dict, Mapping
 
 from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.lifecycle import LifecycleNode, LifecyclePublisher
 from rdk_classifier.inference.pipeline import InferencePipeline
+from rdk_classifier.inference.stats import TimingWindow
 from rdk_classifier.ros import messages
 from rdk_classifier.ros.cameras import Camera, frame_health
 
@@ -58,23 +59,30 @@ class Diagnostics:
         node.destroy_lifecycle_publisher(self.publisher)
 
     def publish(self, node: LifecycleNode, cameras: Mapping[str, Camera],
-                pipeline: InferencePipeline, model: ModelReport) -> None:
-        """Publish one status per camera: rates since the last report, drops, stage times."""
+                pipeline: InferencePipeline, model: ModelReport,
+                latency: Mapping[str, TimingWindow]) -> None:
+        """
+        Publish one status per camera: rates since the last report, drops, stage times.
+
+        ``latency``: each camera's end-to-end latency, measured by the node.
+        """
         now = time.monotonic()
         array = DiagnosticArray()
         array.header.stamp = node.get_clock().now().to_msg()
+        pipeline_snapshot = pipeline.snapshot()
         for topic, camera in cameras.items():
-            snapshot = pipeline.stats(topic).snapshot()
-            counts = snapshot['counts']
-            warning, note = frame_health(node, camera, counts['received'],
-                                         snapshot['last_frame_time'], now)
+            snapshot = pipeline_snapshot.cameras[topic]
+            counts = asdict(snapshot.counts)
+            percentiles_ms = dict(snapshot.percentiles_ms, latency=latency[topic].percentiles_ms())
+            warning, note = frame_health(node, camera, snapshot.counts.received,
+                                         snapshot.last_frame_time, now)
             array.status.append(messages.camera_status(messages.CameraReport(
                 camera=camera.source_resolved, model=model.name, engine=model.engine,
                 counts=counts,
                 previous_counts=self.previous_counts.get(topic, messages.zero_counts()),
                 elapsed_s=now - self.previous_report,
-                worker_restarts=pipeline.worker_restarts,
-                percentiles_ms=snapshot['percentiles_ms'], warning=warning, note=note,
+                worker_restarts=pipeline_snapshot.worker_restarts,
+                percentiles_ms=percentiles_ms, warning=warning, note=note,
                 weights_note=model.weights_note)))
             self.previous_counts[topic] = counts
         self.previous_report = now

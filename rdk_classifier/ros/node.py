@@ -36,7 +36,7 @@ worker threads (rdk_classifier.ros.outputs; rclpy publishers are thread-safe). S
 rdk_classifier.inference.pipeline for the workers.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 import functools
 from typing import Callable, Dict, List, Optional
 
@@ -47,7 +47,8 @@ from rclpy.parameter import Parameter
 from rclpy.timer import Timer
 from rdk_classifier.catalog import ConfigError, load_labels, resolve_model, ResolvedModel
 from rdk_classifier.engines import EngineError, ENGINES, EngineSpec, ModelContext
-from rdk_classifier.inference.pipeline import InferencePipeline, ModelShape, Result
+from rdk_classifier.inference.pipeline import InferencePipeline, ModelShape, Result, Settings
+from rdk_classifier.inference.stats import TimingWindow
 from rdk_classifier.ros import cameras, messages
 from rdk_classifier.ros.cameras import Camera
 from rdk_classifier.ros.diagnostics import Diagnostics, ModelReport
@@ -71,6 +72,8 @@ class Configured:
     shape: ModelShape
     cameras: Dict[str, Camera]
     diagnostics: Diagnostics
+    #: End-to-end latency per camera (stamp to publication), a ROS-side measurement.
+    latency: Dict[str, TimingWindow]
 
 
 def _transition(step: Callable) -> Callable:
@@ -199,8 +202,7 @@ class ClassifierNode(LifecycleNode):
             self._engine_spec(settings, model), list(settings.image_topics), settings.threads,
             on_result=self._publish_result, on_drop=self._on_drop,
             resize_mode=settings.resize_mode, crop_pct=settings.crop_pct,
-            top_k_count=self._runtime.top_k, score_threshold=self._runtime.score_threshold,
-            infer_timeout_s=self._runtime.infer_timeout_s,
+            settings=self._pipeline_settings(capture_input=False),
             max_pixels=settings.max_frame_pixels)
         shape = pipeline.start()
         try:
@@ -222,7 +224,8 @@ class ClassifierNode(LifecycleNode):
             raise
         self._configured = Configured(
             settings=settings, model=ModelReport(model_name, model.engine, weights_note),
-            pipeline=pipeline, shape=shape, cameras=camera_map, diagnostics=diagnostics)
+            pipeline=pipeline, shape=shape, cameras=camera_map, diagnostics=diagnostics,
+            latency={topic: TimingWindow() for topic in camera_map})
 
     def _camera(self, topic: str, settings: StartupSettings,
                 perception_model: Optional[str]) -> Camera:
@@ -241,11 +244,10 @@ class ClassifierNode(LifecycleNode):
         """Publish the label map, subscribe to the cameras and start diagnostics."""
         configured = self._current()
         self._active = True
-        configured.pipeline.resume()
+        self._follow_enabled(configured.pipeline)
         self._publish_label_info()
         for camera in configured.cameras.values():
-            cameras.subscribe(self, camera, cameras.Wiring(
-                configured.pipeline, lambda: self._runtime.enabled, self._on_drop))
+            cameras.subscribe(self, camera, cameras.Wiring(configured.pipeline))
         self._diagnostics_timer = self.create_timer(1.0, self._publish_diagnostics)
         settings, shape = configured.settings, configured.shape
         self.get_logger().info(
@@ -316,13 +318,26 @@ class ClassifierNode(LifecycleNode):
         if labels is not None:
             self._labels, self._labels_version = labels, self._labels_version + 1
         pipeline = self._configured.pipeline if self._configured else None
-        if pipeline is not None:
-            pipeline.top_k_count = runtime.top_k
-            pipeline.score_threshold = runtime.score_threshold
-            pipeline.infer_timeout_s = runtime.infer_timeout_s
         changed = {p.name for p in parameters}
+        if pipeline is not None:
+            pipeline.apply(self._pipeline_settings(pipeline.settings.capture_input))
+            if self._active and 'enabled' in changed:
+                self._follow_enabled(pipeline)
         if self._active and changed & {'labels', 'score_threshold'}:
             self._publish_label_info()
+
+    def _pipeline_settings(self, capture_input: bool) -> Settings:
+        """Return the pipeline's run-time settings from the parameters."""
+        runtime = self._runtime
+        return Settings(runtime.top_k, runtime.score_threshold, runtime.infer_timeout_s,
+                        capture_input)
+
+    def _follow_enabled(self, pipeline: InferencePipeline) -> None:
+        """Pause the pipeline while ``enabled`` is false (its frames: dropped_disabled)."""
+        if self._runtime.enabled:
+            pipeline.resume()
+        else:
+            pipeline.pause()
 
     # Results -------------------------------------------------------------------------------
 
@@ -342,7 +357,7 @@ class ClassifierNode(LifecycleNode):
             return  # a signal shut the context down before the workers stopped
         stamp = result.token.stamp
         latency = self.get_clock().now().nanoseconds - (stamp.sec * 10**9 + stamp.nanosec)
-        configured.pipeline.stats(result.camera).time('latency', latency / 1e9)
+        configured.latency[result.camera].add(latency / 1e9)
 
     def _on_drop(self, camera: str, reason: str, message: str) -> None:
         self.get_logger().warning('%s: frame dropped (%s): %s' % (camera, reason, message),
@@ -361,9 +376,12 @@ class ClassifierNode(LifecycleNode):
 
     def _publish_diagnostics(self) -> None:
         configured = self._current()
-        configured.diagnostics.publish(self, configured.cameras, configured.pipeline,
-                                       configured.model)
+        pipeline = configured.pipeline
+        configured.diagnostics.publish(self, configured.cameras, pipeline, configured.model,
+                                       configured.latency)
         # Checked here, once a second, to keep subscriber counts off the per-frame path.
-        configured.pipeline.capture_input = self._runtime.publish_overlay and any(
+        capture_input = self._runtime.publish_overlay and any(
             c.outputs.overlay.get_subscription_count() > 0
             for c in configured.cameras.values())
+        if capture_input != pipeline.settings.capture_input:
+            pipeline.apply(replace(pipeline.settings, capture_input=capture_input))
