@@ -38,6 +38,7 @@ from typing import Callable, List, Optional, Tuple
 
 import cv2
 import numpy as np
+from rdk_classifier.inference.baseline import FullJpegConverter, TopLeftChromaConverter
 from rdk_classifier.inference.frames import NV12Converter, RESIZE_MODES
 from rdk_classifier.programs.camera_sim import encode
 
@@ -159,7 +160,7 @@ def print_breakdown(runs: int, converter: NV12Converter, out: np.ndarray) -> Non
 def print_chroma(runs: int) -> None:
     """Print conversion with averaged chroma against the top-left pixel's (the one before)."""
     averaged = NV12Converter(224, 224, 'center_crop')
-    sampled = NV12Converter(224, 224, 'center_crop', average_chroma=False)
+    sampled = TopLeftChromaConverter(224, 224, 'center_crop')
     out = np.empty(averaged.nbytes, np.uint8)
     print('\n| source | encoding | top-left chroma us (before) | 2x2 average us | ratio |')
     print('|---|---|---|---|---|')
@@ -195,7 +196,7 @@ def print_jpeg(runs: int) -> None:
             scale = reduced.jpeg_reduction(width, height)
             if scale == 1 and mode != 'center_crop':
                 continue  # the same decode as full size; center_crop, the default, is shown
-            full = NV12Converter(224, 224, mode, reduced_jpeg=False)
+            full = FullJpegConverter(224, 224, mode)
             before, after = paired_median_us(
                 lambda: full.from_compressed(data, 'jpeg', out=out),
                 lambda: reduced.from_compressed(data, 'jpeg', out=out), runs, time.process_time)

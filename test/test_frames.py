@@ -27,6 +27,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from rdk_classifier.inference.baseline import TopLeftChromaConverter
 from rdk_classifier.inference.frames import (bgr_to_nv12, FrameError, nv12_to_bgr, NV12Converter,
                                              RAW_ENCODINGS, RESIZE_MODES)
 
@@ -208,9 +209,9 @@ def test_opencv_i420_takes_the_chroma_of_each_blocks_top_left_pixel():
 
 
 def test_sampled_chroma_is_opencvs_i420():
-    """average_chroma=False converts exactly as COLOR_BGR2YUV_I420 (the zoo's conversion)."""
+    """The top-left chroma baseline converts exactly as COLOR_BGR2YUV_I420 (the zoo's)."""
     bgr = photos()[-1]
-    nv12 = NV12Converter(SIZE, SIZE, 'stretch', average_chroma=False).from_raw(
+    nv12 = TopLeftChromaConverter(SIZE, SIZE, 'stretch').from_raw(
         bgr, bgr.shape[1], bgr.shape[0], bgr.strides[0], 'bgr8')
     assert_equals_opencv_i420(nv12, cv2.resize(bgr, (SIZE, SIZE), interpolation=cv2.INTER_LINEAR))
 

@@ -31,6 +31,7 @@ from hypothesis import given, settings, strategies as st
 import numpy as np
 import pytest
 from rdk_classifier.inference import frames
+from rdk_classifier.inference.baseline import FullJpegConverter
 from rdk_classifier.inference.frames import (compressed_image_size, DEFAULT_MAX_PIXELS, FrameError,
                                              NV12Converter, RESIZE_MODES)
 
@@ -307,7 +308,7 @@ def test_jpeg_decodes_at_the_smallest_scale_that_covers_the_input(mode, width, h
         return image
     monkeypatch.setattr(frames.cv2, 'imdecode', spy)
     reduced = NV12Converter(SIZE, SIZE, mode).from_compressed(data, 'jpeg')
-    full = NV12Converter(SIZE, SIZE, mode, reduced_jpeg=False).from_compressed(data, 'jpeg')
+    full = FullJpegConverter(SIZE, SIZE, mode).from_compressed(data, 'jpeg')
     assert decoded_shapes == [(-(-height // scale), -(-width // scale)), (height, width)]
     # The same picture: DCT scaling low-passes where the bilinear resize would alias.
     difference = np.abs(reduced.astype(int) - full).reshape(-1)

@@ -18,11 +18,12 @@ Camera frames to NV12 at the model's input size (pure numpy/OpenCV, no ROS).
 A frame is cropped first (as a numpy view, no copy), then resized once with OpenCV, then
 colour-converted, so only model-sized images are converted. NV12 and NV21 frames resize their
 Y and UV planes directly, with no RGB round trip; Bayer mosaics are demosaiced after the crop.
-Colour conversion is BT.601 limited range with OpenCV's coefficients (those of
-COLOR_BGR2YUV_I420 and its inverse COLOR_YUV2BGR_NV12), the convention of the RDK Model Zoo's
-NV12 models. For 3-channel sources (bgr8, rgb8, Bayer, JPEG, PNG) each 2x2 block's chroma is
-the block's average, as camera ISPs make it; COLOR_BGR2YUV_I420, used for bgra8 and rgba8 and
-with ``average_chroma=False``, takes it from the block's top-left pixel.
+Colour conversion is BT.601 limited range with OpenCV's coefficients (rdk_classifier.inference.
+colour), the convention of the RDK Model Zoo's NV12 models. For 3-channel sources (bgr8, rgb8,
+Bayer, JPEG, PNG) each 2x2 block's chroma is the block's average, as camera ISPs make it;
+COLOR_BGR2YUV_I420, used for bgra8 and rgba8, takes it from the block's top-left pixel. The
+conversions before these improvements, kept to measure them, are
+rdk_classifier.inference.baseline's.
 
 Frames over ``max_pixels`` are malformed, and so are compressed frames other than JPEG and PNG:
 the size comes from the JPEG or PNG header, before anything is decoded. JPEG frames are decoded
@@ -40,6 +41,9 @@ from typing import Dict, Optional, Tuple
 
 import cv2
 import numpy as np
+
+from rdk_classifier.inference.colour import (BGR_TO_YUV, ColourConverter, GRAY_TO_LUMA,
+                                             i420_to_nv12, RGB_TO_YUV)
 
 
 class FrameError(ValueError):
@@ -64,14 +68,6 @@ _PACKED = {
 }
 #: The OpenCV conversion to I420 of each encoding that has one (not mono8).
 _TO_I420 = {name: code for name, (_, code) in _PACKED.items() if code is not None}
-# BT.601 limited range as OpenCV's COLOR_BGR2YUV_I420 computes it: its ITUR_BT_601_* fixed-point
-# constants (modules/imgproc/src/color_yuv.simd.hpp, 2^20 scale), as a cv2.transform matrix of
-# (B, G, R, 1) -> (Y, U, V). RGB inputs use the columns reversed.
-_BT601_SCALE = float(1 << 20)
-_BGR_TO_YUV = np.array([[102760, 528482, 269484, 16 * _BT601_SCALE],
-                        [460324, -305135, -155188, 128 * _BT601_SCALE],
-                        [-74448, -385875, 460324, 128 * _BT601_SCALE]]) / _BT601_SCALE
-_RGB_TO_YUV = np.hstack([_BGR_TO_YUV[:, 2::-1], _BGR_TO_YUV[:, 3:]])
 _PNG_SIGNATURE = b'\x89PNG\r\n\x1a\n'
 # JPEG start-of-frame markers (every coding process); the frame header that follows holds the
 # image size. 0xC4 (DHT), 0xC8 (JPG) and 0xCC (DAC) share the range but are not frames.
@@ -106,15 +102,6 @@ _BAYER = {
 _ALIASES = {'8uc1': 'mono8', '8uc3': 'bgr8', '8uc4': 'bgra8'}
 RAW_ENCODINGS = (tuple(_PACKED) + _YUV422 + _SEMIPLANAR + tuple(_BAYER)
                  + tuple(alias.upper() for alias in _ALIASES))
-
-
-def _gray_to_luma_table() -> np.ndarray:
-    """Y that the BGR path gives each gray level (so mono8 matches a gray BGR frame)."""
-    grays = cv2.cvtColor(np.arange(256, dtype=np.uint8).reshape(1, 256), cv2.COLOR_GRAY2BGR)
-    return np.ascontiguousarray(cv2.transform(grays, _BGR_TO_YUV)[0, :, 0])
-
-
-_GRAY_TO_LUMA = _gray_to_luma_table()
 
 
 def _big_endian(buffer: np.ndarray, start: int, size: int) -> int:
@@ -178,7 +165,7 @@ def bgr_to_nv12(bgr: np.ndarray) -> np.ndarray:
     """Convert a BGR image (even width and height) to NV12 of the same size, as the node does."""
     height, width = bgr.shape[:2]
     out = np.empty(width * height * 3 // 2, np.uint8)
-    _ColourConverter(width, height).to_nv12(np.ascontiguousarray(bgr), _BGR_TO_YUV, out)
+    ColourConverter(width, height).to_nv12(np.ascontiguousarray(bgr), BGR_TO_YUV, out)
     return out
 
 
@@ -188,51 +175,12 @@ def nv12_to_bgr(nv12: np.ndarray, width: int, height: int) -> np.ndarray:
                         cv2.COLOR_YUV2BGR_NV12)
 
 
-def _i420_to_nv12(i420: np.ndarray, width: int, height: int, out: np.ndarray) -> None:
-    planar = i420.reshape(-1)
-    luma, quarter = width * height, width * height // 4
-    out[:luma] = planar[:luma]
-    chroma = out[luma:].reshape(height // 2, width // 2, 2)
-    cv2.merge((planar[luma:luma + quarter].reshape(height // 2, width // 2),
-               planar[luma + quarter:].reshape(height // 2, width // 2)), dst=chroma)
-
-
-class _ColourConverter:
-    """BGR or RGB images of one size to NV12 with each 2x2 block's chroma averaged."""
-
-    def __init__(self, width: int, height: int) -> None:
-        self.width, self.height = width, height
-        self._yuv = np.empty((height, width, 3), np.uint8)
-        self._u, self._v = np.empty((height, width), np.uint8), np.empty((height, width), np.uint8)
-        self._half = [np.empty((height // 2, width // 2), np.uint8) for _ in range(2)]
-
-    def to_nv12(self, image: np.ndarray, matrix: np.ndarray, out: np.ndarray) -> None:
-        """Convert a 3-channel ``image`` with ``matrix`` (_BGR_TO_YUV or _RGB_TO_YUV) into out."""
-        luma = self.width * self.height
-        # One 3x3 transform (OpenCV's fixed-point path: Y within one level of I420's) and 1-channel
-        # area halvings cost what COLOR_BGR2YUV_I420 costs; a 3->2 channel transform or halving
-        # the 3-channel image first are each slower (benchmarks/bench_convert.py).
-        cv2.transform(image, matrix, dst=self._yuv)
-        cv2.split(self._yuv, [out[:luma].reshape(self.height, self.width), self._u, self._v])
-        half_size = (self.width // 2, self.height // 2)
-        for plane, half in zip((self._u, self._v), self._half):
-            cv2.resize(plane, half_size, dst=half, interpolation=cv2.INTER_AREA)
-        cv2.merge(self._half, dst=out[luma:].reshape(self.height // 2, self.width // 2, 2))
-
-
 class NV12Converter:
     """Converts frames of any size and encoding to NV12 of one model's input size."""
 
     def __init__(self, width: int, height: int, resize_mode: str = 'center_crop',
-                 crop_pct: float = 0.875, max_pixels: int = DEFAULT_MAX_PIXELS,
-                 average_chroma: bool = True, reduced_jpeg: bool = True) -> None:
-        """
-        Set the output size and geometry; ValueError for a configuration that cannot work.
-
-        ``average_chroma=False`` (chroma of each 2x2 block's top-left pixel, as
-        COLOR_BGR2YUV_I420) and ``reduced_jpeg=False`` (JPEG decoded at full size) are the
-        conversions before they were improved, kept to measure the improvements.
-        """
+                 crop_pct: float = 0.875, max_pixels: int = DEFAULT_MAX_PIXELS) -> None:
+        """Set the output size and geometry; ValueError for a configuration that cannot work."""
         if width < 2 or height < 2 or width % 2 or height % 2:
             raise ValueError('model input must have even width and height >= 2, got %dx%d'
                              % (width, height))
@@ -245,14 +193,13 @@ class NV12Converter:
         self.width, self.height = width, height
         self.resize_mode, self.crop_pct = resize_mode, crop_pct
         self.max_pixels = max_pixels
-        self.average_chroma, self.reduced_jpeg = average_chroma, reduced_jpeg
-        self._colour = _ColourConverter(width, height)
+        self._colour = ColourConverter(width, height)
         self.nbytes = width * height * 3 // 2
         # Typed as plain arrays: numpy's stubs (older ones on Python 3.10) differ on shapes.
         self._resized: Dict[int, np.ndarray] = {
             c: np.empty((height, width, c), np.uint8) for c in (3, 4)}
         self._resized[1] = np.empty((height, width), np.uint8)
-        self._pad_luma = int(_GRAY_TO_LUMA[PAD_GRAY])
+        self._pad_luma = int(GRAY_TO_LUMA[PAD_GRAY])
 
     # Public entry points ------------------------------------------------------------------
 
@@ -330,8 +277,6 @@ class NV12Converter:
 
     def jpeg_reduction(self, width: int, height: int) -> int:
         """Return the JPEG scale denominator (1, 2, 4) to decode a width x height frame at."""
-        if not self.reduced_jpeg:
-            return 1
         # EXIF orientation may turn the decoded image: the smaller ratio of either way.
         ratio = min(self._downscale_ratio(*size) for size in ((width, height), (height, width)))
         return next(factor for factor in (4, 2, 1)
@@ -403,18 +348,25 @@ class NV12Converter:
 
     def _from_packed(self, roi: np.ndarray, name: str, out: np.ndarray) -> None:
         """Resize a bgr8/rgb8/bgra8/rgba8 ``roi`` and convert it into ``out``."""
-        resized = self._resize(roi, roi.shape[2])
+        self._colour_convert(self._resize(roi, roi.shape[2]), name, out)
+
+    def _colour_convert(self, resized: np.ndarray, name: str, out: np.ndarray) -> None:
+        """Convert a resized bgr8/rgb8/bgra8/rgba8 image into ``out``."""
         # 4-channel sources keep the top-left pixel's chroma: OpenCV's fast transform takes 3
         # channels, and dropping the 4th first made their conversion 1.12-1.15x slower, over
         # the 10% this improvement may cost (3-channel ones: 1.00-1.05x; bench_convert.py).
-        if self.average_chroma and resized.shape[2] == 3:
-            self._colour.to_nv12(resized, _RGB_TO_YUV if name == 'rgb8' else _BGR_TO_YUV, out)
+        if resized.shape[2] == 3:
+            self._colour.to_nv12(resized, RGB_TO_YUV if name == 'rgb8' else BGR_TO_YUV, out)
         else:
-            _i420_to_nv12(cv2.cvtColor(resized, _TO_I420[name]), self.width, self.height, out)
+            self._top_left_chroma(resized, name, out)
+
+    def _top_left_chroma(self, resized: np.ndarray, name: str, out: np.ndarray) -> None:
+        """Convert with COLOR_*2YUV_I420: each 2x2 block's chroma from its top-left pixel."""
+        i420_to_nv12(cv2.cvtColor(resized, _TO_I420[name]), self.width, self.height, out)
 
     def _from_mono(self, roi: np.ndarray, out: np.ndarray) -> None:
         luma = self.width * self.height
-        cv2.LUT(self._resize(roi, 1), _GRAY_TO_LUMA,
+        cv2.LUT(self._resize(roi, 1), GRAY_TO_LUMA,
                 dst=out[:luma].reshape(self.height, self.width))
         out[luma:] = 128
 

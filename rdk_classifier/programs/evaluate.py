@@ -47,6 +47,7 @@ import numpy as np
 from rdk_classifier.catalog import ConfigError, resolve_model
 from rdk_classifier.engines import create_engine, Engine, EngineSpec
 from rdk_classifier.engines.onnx import ZOO_MEAN, ZOO_STD
+from rdk_classifier.inference.baseline import FullJpegConverter, TopLeftChromaConverter
 from rdk_classifier.inference.frames import NV12Converter, RESIZE_MODES
 from rdk_classifier.programs.cli import argument_parser
 
@@ -181,8 +182,7 @@ def evaluate(model: str, images: List[Tuple[Path, int]],
     loaded = load_model(model)
     width, height = loaded.engine.input_width, loaded.engine.input_height
     converters = {mode: (NV12Converter(width, height, mode, loaded.crop_pct),
-                         NV12Converter(width, height, mode, loaded.crop_pct,
-                                       average_chroma=False))
+                         TopLeftChromaConverter(width, height, mode, loaded.crop_pct))
                   for mode in modes}
     results = {FLOAT_TIMM: PathCounts()}
     for mode in modes:
@@ -214,10 +214,10 @@ def evaluate_jpeg(model: str, images: List[Tuple[Path, int]],
     """
     loaded = load_model(model)
     width, height = loaded.engine.input_width, loaded.engine.input_height
-    converters = {mode: (NV12Converter(width, height, mode, loaded.crop_pct,
-                                       reduced_jpeg=False),
-                         NV12Converter(width, height, mode, loaded.crop_pct))
-                  for mode in modes}
+    converters: Dict[str, Tuple[NV12Converter, NV12Converter]] = {
+        mode: (FullJpegConverter(width, height, mode, loaded.crop_pct),
+               NV12Converter(width, height, mode, loaded.crop_pct))
+        for mode in modes}
     # (size, mode) -> [(path, converter)]: full decoding, then the node's reduced one if any
     results = {}
     names = {}
