@@ -18,9 +18,13 @@ The node's process: executables, executor choice, process tuning, signals.
 ``classifier_node`` (:func:`main`) starts the node configured and active;
 ``classifier_lifecycle_node`` (:func:`main_managed`) leaves it unconfigured for a lifecycle
 manager. Both spin one executor on the main thread until SIGINT or SIGTERM, then release the
-workers and their shared memory before exiting.
+workers and their shared memory before exiting. Before anything else they check that OpenCV
+imports with this numpy (:func:`opencv_problem`): a broken pair stops start-up with one line.
+So this module imports nothing of rdk_classifier at its top: the engines and the node import
+OpenCV.
 """
 
+import io
 import signal
 import sys
 from typing import List, Optional
@@ -28,8 +32,42 @@ from typing import List, Optional
 import rclpy
 from rclpy.executors import Executor, ExternalShutdownException, SingleThreadedExecutor
 from rclpy.task import Future
-from rdk_classifier.catalog import ConfigError
-from rdk_classifier.ros.node import ClassifierNode, CONFIGURATION_ERRORS
+
+#: What pins a numpy that apt's OpenCV (4.5.4 on Humble, built for numpy 1.x) imports with;
+#: 1.26.4 is also what the board's hobot_dnn wheel needs.
+NUMPY_PIN = 'python3 -m pip install "numpy<2"'
+
+
+def opencv_problem() -> str:
+    """
+    Return one actionable line if OpenCV does not import here, else ''.
+
+    numpy 2 with an OpenCV built for numpy 1.x (apt's python3-opencv on Humble) fails at
+    ``import cv2`` with an ImportError or AttributeError after numpy prints a long banner on
+    stderr; the banner is swallowed and replaced by what to pin.
+    """
+    saved, sys.stderr = sys.stderr, io.StringIO()
+    try:
+        import cv2  # noqa: F401 - the import is the check
+        return ''
+    except ImportError as exc:
+        if isinstance(exc, ModuleNotFoundError) and exc.name == 'cv2':
+            return ('OpenCV for Python is not installed: sudo apt install python3-opencv '
+                    '(or python3 -m pip install opencv-python-headless)')
+        error: Exception = exc
+    except AttributeError as exc:
+        error = exc
+    finally:
+        sys.stderr = saved
+    try:
+        import numpy
+        version = numpy.__version__
+    except ImportError:
+        version = '(numpy does not import either)'
+    reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
+    return ('OpenCV (cv2) does not import with numpy %s (%s): an OpenCV built for numpy 1.x '
+            "(apt's python3-opencv) needs numpy 1.x; run: %s (gives 1.26.4, what the RDK X5's "
+            'hobot_dnn needs too)' % (version, reason, NUMPY_PIN))
 
 
 def make_executor(choice: str, context: Optional[rclpy.Context] = None) -> Executor:
@@ -45,6 +83,7 @@ def make_executor(choice: str, context: Optional[rclpy.Context] = None) -> Execu
             from rclpy.experimental import EventsExecutor
         except ImportError:
             if choice == 'events':
+                from rdk_classifier.catalog import ConfigError
                 raise ConfigError('executor events needs rclpy.experimental.EventsExecutor '
                                   '(ROS 2 Jazzy or newer); use executor:=auto') from None
         else:
@@ -94,6 +133,12 @@ def reuse_freed_frame_buffers() -> None:
 
 def run(autostart: bool, args: Optional[List[str]] = None) -> int:
     """Run the node until SIGINT/SIGTERM; exit 1 with one line for a bad configuration."""
+    problem = opencv_problem()
+    if problem:
+        print('rdk_classifier: %s' % problem, file=sys.stderr)
+        return 1
+    # Imported once OpenCV is known to import: the node's frames use it.
+    from rdk_classifier.ros.node import ClassifierNode, CONFIGURATION_ERRORS
     reuse_freed_frame_buffers()
     rclpy.init(args=args)
     node = None

@@ -54,8 +54,11 @@ from rdk_classifier.ros.cameras import Camera
 from rdk_classifier.ros.diagnostics import Diagnostics, ModelReport
 from rdk_classifier.ros.outputs import create_outputs, destroy_outputs, publish_result
 from rdk_classifier.ros.parameters import (check_choice, check_distinct_outputs,
-                                           declare_parameters, read_runtime_settings,
-                                           read_startup_settings, StartupSettings)
+                                           declare_engine_parameters, declare_parameters,
+                                           default_model, LOG_RESULTS_PERIOD_S,
+                                           read_runtime_settings, read_startup_settings,
+                                           StartupSettings)
+from rdk_classifier.ros.result_log import ResultLog
 
 NODE_NAME = 'rdk_classifier'
 #: Errors of configuration: one actionable line, and the transition fails.
@@ -116,6 +119,7 @@ class ClassifierNode(LifecycleNode):
         self._runtime = read_runtime_settings(self)
         self._labels = load_labels(self._runtime.labels)
         self._labels_version = 1
+        self._result_log = ResultLog(LOG_RESULTS_PERIOD_S)
         self.add_on_set_parameters_callback(self._on_set_parameters)
 
     def start(self) -> None:
@@ -196,7 +200,7 @@ class ClassifierNode(LifecycleNode):
         settings = read_startup_settings(self)
         check_distinct_outputs(settings.image_topics)
         cameras.check_transport(settings.image_transport)
-        model = resolve_model(settings.model, settings.engine, settings.model_dirs)
+        model = resolve_model(self._model_name(settings), settings.engine, settings.model_dirs)
         model_name = model.info.name if model.info else model.path.rpartition('/')[2]
         pipeline = InferencePipeline(
             self._engine_spec(settings, model), list(settings.image_topics), settings.threads,
@@ -233,10 +237,19 @@ class ClassifierNode(LifecycleNode):
                                      settings.hbmem_frame_id,
                                      create_outputs(self, topic, perception_model))
 
-    @staticmethod
-    def _engine_spec(settings: StartupSettings, model: ResolvedModel) -> EngineSpec:
+    def _model_name(self, settings: StartupSettings) -> str:
+        """Return the ``model`` parameter, or the default for here when it is unset (said)."""
+        if settings.model.strip():
+            return settings.model
+        chosen = default_model(settings.engine)
+        self.get_logger().info('model unset: %s, %s; set model to choose another'
+                               % (chosen.name, chosen.reason))
+        return chosen.name
+
+    def _engine_spec(self, settings: StartupSettings, model: ResolvedModel) -> EngineSpec:
+        """Declare the engine's parameters (engine:=auto: only now known) and build its spec."""
         kind = ENGINES[model.engine]
-        options = kind.options(settings.engine_values[kind.name],
+        options = kind.options(declare_engine_parameters(self, kind.name),
                                ModelContext(model.info, settings.threads))
         return EngineSpec(model.engine, model.path, options)
 
@@ -355,6 +368,11 @@ class ClassifierNode(LifecycleNode):
             if self.context.ok():
                 raise
             return  # a signal shut the context down before the workers stopped
+        if self._runtime.log_results:
+            line = self._result_log.line(configured.cameras[result.camera].resolved,
+                                         result.top, self._labels)
+            if line is not None:
+                self.get_logger().info(line)
         stamp = result.token.stamp
         latency = self.get_clock().now().nanoseconds - (stamp.sec * 10**9 + stamp.nanosec)
         configured.latency[result.camera].add(latency / 1e9)

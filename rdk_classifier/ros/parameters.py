@@ -15,19 +15,31 @@
 """
 The node's parameters: one table of declarations, typed settings read from it, validation.
 
+The table (:data:`NODE_PARAMETERS`, and each engine's ``<engine>.<option>`` parameters from the
+engine registry) is where every default is stated: config/classifier.yaml and the README's
+parameter table are rendered from it (``python -m rdk_classifier.ros.parameters --yaml`` /
+``--markdown``; a test checks both). A node declares only its own engine's parameters: at
+construction when ``engine`` names one, at configure once ``engine:=auto`` has picked one.
+
 Read-only parameters are read once per configure into :class:`StartupSettings`; the others
 change at run time (:class:`RuntimeSettings`) and the node validates them before applying them.
-Engine parameters (``<engine>.<option>``) come from the engine registry. rclpy enforces ranges
-and read-only flags from the descriptors; choices are checked by :func:`check_choice`.
+rclpy enforces ranges and read-only flags from the descriptors; choices are checked by
+:func:`check_choice`. Everything here runs on the executor thread (construction, transitions,
+parameter callbacks).
 """
 
+import argparse
 from dataclasses import dataclass
-from typing import Any, Dict, Optional, Sequence, Tuple
+import json
+import sys
+import textwrap
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor
 from rclpy.exceptions import ParameterUninitializedException
 from rclpy.node import Node
 from rclpy.parameter import Parameter
+from rdk_classifier import hints
 from rdk_classifier.catalog import ConfigError
 from rdk_classifier.engines import ENGINE_CHOICES, ENGINES
 from rdk_classifier.inference.frames import DEFAULT_MAX_PIXELS, RESIZE_MODES
@@ -35,6 +47,11 @@ from rdk_classifier.inference.frames import DEFAULT_MAX_PIXELS, RESIZE_MODES
 TRANSPORTS = ('auto', 'raw', 'compressed', 'hbmem')
 CLASS_ID_MODES = ('index', 'name')
 EXECUTORS = ('auto', 'events', 'single_threaded')
+#: The model of an unset ``model`` where the BPU engine runs, and elsewhere (embedded, ONNX).
+BOARD_MODEL = 'RepViT_m0_9'
+PC_MODEL = hints.LITE0
+#: log_results: at most one line per camera this often.
+LOG_RESULTS_PERIOD_S = 2.0
 
 
 @dataclass(frozen=True)
@@ -72,10 +89,17 @@ class ParameterSpec:
 
 
 NODE_PARAMETERS: Tuple[ParameterSpec, ...] = (
-    ParameterSpec('model', 'RepViT_m0_9',
-                  'Zoo model name (config/models.yaml, case-insensitive) or model file path'),
-    ParameterSpec('engine', 'auto', 'Inference engine', choices=ENGINE_CHOICES),
-    ParameterSpec('threads', 2, 'Inference worker processes, each with its own loaded model',
+    ParameterSpec('model', '',
+                  'Zoo model name (config/models.yaml, case-insensitive) or model file path; '
+                  'empty: %s where the BPU engine (hobot_dnn) runs, else %s (ONNX, built at '
+                  'set-up)' % (BOARD_MODEL, PC_MODEL)),
+    ParameterSpec('engine', 'auto',
+                  "Inference engine; auto: hobot_dnn where the board's pyeasy_dnn is "
+                  'installed, else onnxruntime (a model file: by its suffix)',
+                  choices=ENGINE_CHOICES),
+    ParameterSpec('threads', 2,
+                  'Inference worker processes, each with its own loaded model; 4 reproduces '
+                  "the zoo's multi-thread throughput on the RDK X5, 1 gives the lowest latency",
                   minimum=1, maximum=64),
     ParameterSpec('image_topics', ['image_raw'],
                   'Camera topics (relative names resolve in the node namespace); results go to '
@@ -115,6 +139,9 @@ NODE_PARAMETERS: Tuple[ParameterSpec, ...] = (
                   'A worker whose forward takes longer is restarted; 0 disables the limit',
                   read_only=False, minimum=0, maximum=3600000),
     ParameterSpec('enabled', True, 'Classify incoming frames', read_only=False),
+    ParameterSpec('log_results', True,
+                  "Log each camera's top-1 result at most every %g s ('<camera>: <label> "
+                  "<score>')" % LOG_RESULTS_PERIOD_S, read_only=False),
     ParameterSpec('publish_overlay', False,
                   'Publish the model input annotated with the top result on '
                   '<ns>/classification_overlay (only while someone subscribes)',
@@ -126,17 +153,55 @@ NODE_PARAMETERS: Tuple[ParameterSpec, ...] = (
 )
 
 
-def engine_parameters() -> Tuple[ParameterSpec, ...]:
-    """Return the ``<engine>.<option>`` parameters of every registered engine."""
-    return tuple(ParameterSpec('%s.%s' % (kind.name, p.name), p.default, p.description,
+def engine_parameters(engine: str) -> Tuple[ParameterSpec, ...]:
+    """Return the ``<engine>.<option>`` parameters of the registered engine ``engine``."""
+    return tuple(ParameterSpec('%s.%s' % (engine, p.name), p.default, p.description,
                                minimum=p.minimum, maximum=p.maximum)
-                 for kind in ENGINES.values() for p in kind.parameters)
+                 for p in ENGINES[engine].parameters)
 
 
 def declare_parameters(node: Node) -> None:
-    """Declare every parameter of the node (both modes declare them at construction)."""
-    for spec in NODE_PARAMETERS + engine_parameters():
+    """
+    Declare the node's parameters, and its engine's where ``engine`` names one.
+
+    With ``engine:=auto`` the engine's parameters wait for :func:`declare_engine_parameters`
+    at configure, once the model has decided the engine.
+    """
+    for spec in NODE_PARAMETERS:
         node.declare_parameter(spec.name, spec.default, spec.descriptor())
+    engine = node.get_parameter('engine').value
+    if engine in ENGINES:
+        declare_engine_parameters(node, engine)
+
+
+def declare_engine_parameters(node: Node, engine: str) -> Dict[str, Any]:
+    """Declare ``engine``'s parameters unless declared; return their values by option name."""
+    for spec in engine_parameters(engine):
+        if not node.has_parameter(spec.name):
+            node.declare_parameter(spec.name, spec.default, spec.descriptor())
+    return {p.name: node.get_parameter('%s.%s' % (engine, p.name)).value
+            for p in ENGINES[engine].parameters}
+
+
+@dataclass(frozen=True)
+class DefaultModel:
+    """The model an unset ``model`` stands for here, and why (said once at configure)."""
+
+    name: str
+    reason: str
+
+
+def default_model(engine: str) -> DefaultModel:
+    """Return the model for an unset ``model``: the BPU's where it runs, else the embedded one."""
+    if engine == 'hobot_dnn':
+        return DefaultModel(BOARD_MODEL, 'as engine is hobot_dnn')
+    if engine != 'auto':
+        return DefaultModel(PC_MODEL, 'as engine is %s' % engine)
+    if hints.on_board():  # a find_spec probe: pyeasy_dnn is not imported here
+        return DefaultModel(BOARD_MODEL, "as the BPU engine runs here (the board's pyeasy_dnn "
+                                         'is installed)')
+    return DefaultModel(PC_MODEL, 'the embedded model, as the BPU engine does not run here '
+                                  "(the board's pyeasy_dnn is not installed)")
 
 
 @dataclass(frozen=True)
@@ -154,8 +219,6 @@ class StartupSettings:
     model_dirs: Tuple[str, ...]
     hbmem_frame_id: str
     publish_perception_targets: bool
-    #: Per engine, its parameter values by option name.
-    engine_values: Dict[str, Dict[str, Any]]
 
 
 def read_startup_settings(node: Node) -> StartupSettings:
@@ -178,10 +241,7 @@ def read_startup_settings(node: Node) -> StartupSettings:
         resize_mode=value('resize_mode'), crop_pct=value('crop_pct'),
         max_frame_pixels=value('max_frame_pixels'), model_dirs=model_dirs,
         hbmem_frame_id=value('hbmem_frame_id'),
-        publish_perception_targets=value('publish_perception_targets'),
-        engine_values={kind.name: {p.name: value('%s.%s' % (kind.name, p.name))
-                                   for p in kind.parameters}
-                       for kind in ENGINES.values()})
+        publish_perception_targets=value('publish_perception_targets'))
 
 
 @dataclass
@@ -194,6 +254,7 @@ class RuntimeSettings:
     labels: str
     infer_timeout_ms: int
     enabled: bool
+    log_results: bool
     publish_overlay: bool
 
     @property
@@ -237,3 +298,118 @@ def check_distinct_outputs(topics: Sequence[str]) -> None:
     if len(set(outputs)) != len(outputs):
         raise ConfigError('image_topics %s share a namespace, so their results would share '
                           'a topic; give each camera its own namespace' % list(topics))
+
+
+# Rendered documentation: config/classifier.yaml and the README's table come from the table.
+
+#: The README's parameter section lies between these lines.
+README_BEGIN = '<!-- parameters: python -m rdk_classifier.ros.parameters --markdown -->'
+README_END = '<!-- /parameters -->'
+
+
+def _value(value: Any) -> str:
+    """Return a default as YAML (and JSON) writes it: true, 0.875, "image_raw", [...]."""
+    if isinstance(value, Parameter.Type):
+        return 'unset'
+    return json.dumps(value)
+
+
+def _constraints(spec: ParameterSpec) -> str:
+    if spec.choices:
+        return 'one of: ' + ', '.join(spec.choices)
+    if isinstance(spec.default, bool) or not isinstance(spec.default, (int, float)):
+        return ''  # as descriptor(): ranges are for numbers
+    if spec.minimum is not None and spec.maximum is not None:
+        return '%s to %s' % (_value(spec.default.__class__(spec.minimum)),
+                             _value(spec.default.__class__(spec.maximum)))
+    if spec.minimum is not None:
+        return '>= %s' % _value(spec.default.__class__(spec.minimum))
+    return ''
+
+
+def _cell(text: str) -> str:
+    """Escape what Markdown would read as table columns or HTML tags."""
+    return text.replace('|', '\\|').replace('<', '\\<')
+
+
+def render_markdown() -> str:
+    """Return the README's parameter section (between README_BEGIN and README_END)."""
+    lines = ['| parameter | default | run time | what it does |', '|---|---|---|---|']
+    for spec in NODE_PARAMETERS:
+        constraints = _constraints(spec)
+        lines.append('| `%s` | `%s` | %s | %s%s |' % (
+            spec.name, _value(spec.default), '' if spec.read_only else 'yes',
+            _cell(spec.description), ' (%s)' % constraints if constraints else ''))
+    lines += ['', 'Engine parameters, read-only, declared only by a node running that engine '
+              '(with `engine:=auto`, at configure once the model has decided it):', '',
+              '| parameter | default | what it does |', '|---|---|---|']
+    for engine in ENGINES:
+        for spec in engine_parameters(engine):
+            constraints = _constraints(spec)
+            lines.append('| `%s` | `%s` | %s%s |' % (
+                spec.name, _value(spec.default), _cell(spec.description),
+                ' (%s)' % constraints if constraints else ''))
+    return '\n'.join(lines) + '\n'
+
+
+def render_yaml() -> str:
+    """Return config/classifier.yaml: every parameter with its default, described."""
+    def comment(text: str, indent: str) -> List[str]:
+        return textwrap.wrap(text, 99, initial_indent=indent + '# ',
+                             subsequent_indent=indent + '# ')
+
+    lines = [
+        "# The rdk_classifier node's parameters and their defaults (classify.launch.py's "
+        'params_file).',
+        '# Generated from the table in rdk_classifier/ros/parameters.py, which states the '
+        'defaults:',
+        '#   python -m rdk_classifier.ros.parameters --yaml > config/classifier.yaml',
+        '# Copy it and pass yours as params_file:=... Ranges and what changes at run time:',
+        '#   ros2 param describe /rdk_classifier <name>   (under namespace:=robot1: '
+        '/robot1/rdk_classifier)',
+        '/**:', '  ros__parameters:']
+    indent = ' ' * 4
+    for spec in NODE_PARAMETERS:
+        constraints = _constraints(spec)
+        lines += comment(spec.description + ('; %s' % constraints if constraints else ''),
+                         indent)
+        if isinstance(spec.default, Parameter.Type):
+            lines.append('%s# %s: unset' % (indent, spec.name))
+        else:
+            lines.append('%s%s: %s' % (indent, spec.name, _value(spec.default)))
+    lines += comment('Engine parameters, declared only by a node running that engine:', indent)
+    lines += ['%s#   %s: %s' % (indent, spec.name, _value(spec.default))
+              for engine in ENGINES for spec in engine_parameters(engine)]
+    return '\n'.join(lines) + '\n'
+
+
+def replace_readme_section(readme: str) -> str:
+    """Return README.md text with its parameter section rendered afresh."""
+    begin, end = readme.index(README_BEGIN), readme.index(README_END)
+    return readme[:begin + len(README_BEGIN)] + '\n' + render_markdown() + readme[end:]
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Print the README's parameter section or config/classifier.yaml, rendered."""
+    parser = argparse.ArgumentParser(
+        prog='python -m rdk_classifier.ros.parameters', description=main.__doc__)
+    what = parser.add_mutually_exclusive_group(required=True)
+    what.add_argument('--markdown', action='store_true',
+                      help="the README's parameter table (between %s and %s)"
+                      % (README_BEGIN, README_END))
+    what.add_argument('--yaml', action='store_true', help='config/classifier.yaml')
+    what.add_argument('--readme', metavar='README_MD',
+                      help='rewrite the parameter section of this README.md in place')
+    args = parser.parse_args(argv)
+    if args.readme:
+        with open(args.readme, encoding='utf-8') as stream:
+            text = replace_readme_section(stream.read())
+        with open(args.readme, 'w', encoding='utf-8') as stream:
+            stream.write(text)
+    else:
+        sys.stdout.write(render_markdown() if args.markdown else render_yaml())
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
