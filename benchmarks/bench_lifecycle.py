@@ -34,7 +34,7 @@ from typing import Dict, List
 from lifecycle_msgs.srv import ChangeState
 import rclpy
 from rclpy.executors import SingleThreadedExecutor
-from rdk_classifier.catalog import package_config_path
+from rdk_classifier.paths import package_config_path
 
 TRANSITIONS = ('configure', 'activate', 'deactivate', 'cleanup')
 ACTIVATE_TARGET_MS = 100.0

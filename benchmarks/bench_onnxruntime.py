@@ -34,9 +34,10 @@ import time
 from typing import List, Optional
 
 import numpy as np
-from rdk_classifier.catalog import ConfigError, load_catalog, resolve_model
+from rdk_classifier.catalog import load_catalog, resolve_model
 from rdk_classifier.engines import create_engine, EngineSpec
 from rdk_classifier.engines.onnx import read_model_notes
+from rdk_classifier.errors import ConfigError
 from rdk_classifier.programs.export_onnx import export_model, ExportError, LITE0
 
 

@@ -36,7 +36,7 @@ from typing import List, Optional
 from diagnostic_msgs.msg import DiagnosticArray
 import rclpy
 from rclpy.executors import SingleThreadedExecutor
-from rdk_classifier.catalog import package_config_path
+from rdk_classifier.paths import package_config_path
 
 
 RATE = 30.0

@@ -47,7 +47,7 @@ import numpy as np
 import rclpy
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.qos import qos_profile_sensor_data, QoSProfile, ReliabilityPolicy
-from rdk_classifier.catalog import package_config_path
+from rdk_classifier.paths import package_config_path
 from rdk_classifier.programs.camera_sim import use_large_frames_profile
 from sensor_msgs.msg import CompressedImage, Image
 from vision_msgs.msg import Classification

@@ -28,20 +28,17 @@ import functools
 import json
 import os
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 from rdk_classifier import hints
-from rdk_classifier.engines import ENGINE_CHOICES, ENGINES
+from rdk_classifier.engines import ENGINE_CHOICES, EngineKind, ENGINES
+from rdk_classifier.errors import ConfigError
+from rdk_classifier.paths import PACKAGE, package_config_path
 import yaml
 
-PACKAGE = 'rdk_classifier'
 LABELS_FILE = Path(__file__).resolve().parent / 'data' / 'imagenet1k_labels.txt'
-#: The Fast DDS profile (in config/) that carries camera frames over 512 KB without loss.
-LARGE_FRAMES_PROFILE = 'fastdds_large_frames.xml'
-
-
-class ConfigError(ValueError):
-    """A configuration that cannot work; str() is one actionable line."""
+#: models.yaml keys ending so name a model file of the engine whose zoo_file_key they are.
+FILE_KEY_SUFFIX = '_file'
 
 
 @dataclass(frozen=True)
@@ -59,12 +56,27 @@ class ModelInfo:
     fps_1t: Optional[float]
     latency_ms_4t: Optional[float]
     fps_4t: Optional[float]
-    bin_file: str
     bin_url: str
-    onnx_file: str
     mean: Tuple[float, float, float]
     std: Tuple[float, float, float]
     crop_pct: float
+    #: Model file names by models.yaml key (``bin_file``, ``onnx_file``: an engine kind's
+    #: zoo_file_key); '' or absent where the zoo has no file for that engine.
+    files: Mapping[str, str]
+
+    def file_for(self, kind: EngineKind) -> str:
+        """Return the file name of this model for engine ``kind``; '' if it has none."""
+        return self.files.get(kind.zoo_file_key, '') if kind.zoo_file_key else ''
+
+    @property
+    def bin_file(self) -> str:
+        """Return the zoo's .bin file name (for the programs that handle that format by name)."""
+        return self.files.get('bin_file', '')
+
+    @property
+    def onnx_file(self) -> str:
+        """Return the float .onnx file name (for the programs that handle that format by name)."""
+        return self.files.get('onnx_file', '')
 
 
 @dataclass(frozen=True)
@@ -74,15 +86,6 @@ class ResolvedModel:
     path: str
     info: Optional[ModelInfo]
     engine: str
-
-
-def package_config_path(filename: str) -> Path:
-    """Return config/<filename> of the source checkout, else of the installed package share."""
-    checkout = Path(__file__).resolve().parents[1]
-    if (checkout / 'package.xml').is_file() and (checkout / 'config' / filename).exists():
-        return checkout / 'config' / filename
-    from ament_index_python.packages import get_package_share_directory
-    return Path(get_package_share_directory(PACKAGE)) / 'config' / filename
 
 
 def default_cache_dir() -> Path:
@@ -108,7 +111,9 @@ def load_catalog(path: Optional[str] = None) -> Dict[str, ModelInfo]:
     for entry in entries:
         height, width = entry.pop('input_size')
         entry['mean'], entry['std'] = tuple(entry['mean']), tuple(entry['std'])
-        info = ModelInfo(input_height=height, input_width=width, **entry)
+        files = {key: entry.pop(key) or '' for key in list(entry)
+                 if key.endswith(FILE_KEY_SUFFIX)}
+        info = ModelInfo(input_height=height, input_width=width, files=files, **entry)
         catalog[info.name.lower()] = info
     return catalog
 
@@ -133,9 +138,9 @@ def resolve_model(model: str, engine: str = 'auto',
         return _resolve_path(model, engine)
     if engine == 'auto':
         engine = _automatic_engine(info)
-    filename = ENGINES[engine].catalog_file(info)
+    filename = info.file_for(ENGINES[engine])
     if not filename:
-        others = [k.name for k in ENGINES.values() if k.catalog_file(info)]
+        others = [k.name for k in ENGINES.values() if info.file_for(k)]
         raise ConfigError('model %s has no %s file; use engine:=%s'
                           % (info.name, engine, ' or engine:='.join(others)))
     folders = [str(Path(d).expanduser()) for d in model_dirs] + list(default_model_dirs())
@@ -152,7 +157,7 @@ def resolve_model(model: str, engine: str = 'auto',
 def _automatic_engine(info: ModelInfo) -> str:
     """Return the first engine by auto_rank that can run here and has a file of ``info``."""
     candidates = [(k.auto_rank, k) for k in ENGINES.values()
-                  if k.auto_rank is not None and k.catalog_file(info)]
+                  if k.auto_rank is not None and info.file_for(k)]
     ranked = [kind for _, kind in sorted(candidates, key=lambda candidate: candidate[0])]
     if not ranked:
         raise ConfigError('model %s has no model file for any engine in %s'

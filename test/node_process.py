@@ -26,7 +26,7 @@ import threading
 import time
 from typing import List, Optional
 
-from rdk_classifier.catalog import package_config_path
+from rdk_classifier.paths import package_config_path
 
 START_TIMEOUT_S = 60.0
 

@@ -49,7 +49,8 @@ from rclpy.executors import SingleThreadedExecutor
 from rclpy.qos import (DurabilityPolicy, qos_profile_sensor_data, QoSProfile,
                        ReliabilityPolicy)
 from rclpy.time import Time
-from rdk_classifier.catalog import load_labels, package_config_path
+from rdk_classifier.catalog import load_labels
+from rdk_classifier.paths import package_config_path
 from sensor_msgs.msg import CompressedImage, Image
 from vision_msgs.msg import Classification, LabelInfo, VisionInfo
 import yaml

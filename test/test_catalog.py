@@ -21,8 +21,10 @@ import types
 
 import pytest
 from rdk_classifier import catalog
-from rdk_classifier.catalog import (ConfigError, default_cache_dir, find_model, load_catalog,
-                                    load_labels, package_config_path, resolve_model)
+from rdk_classifier.catalog import (default_cache_dir, find_model, load_catalog, load_labels,
+                                    resolve_model)
+from rdk_classifier.errors import ConfigError
+from rdk_classifier.paths import package_config_path
 
 SEED_MODELS = {
     # name: (params M, float top-1, quantized top-1, 1-thread ms, 4-thread ms, 4-thread FPS),

@@ -26,7 +26,7 @@ import sys
 import threading
 
 import pytest
-from rdk_classifier.catalog import package_config_path
+from rdk_classifier.paths import package_config_path
 from rdk_classifier.programs.download import download, DownloadError, main
 import yaml
 

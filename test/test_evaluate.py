@@ -20,7 +20,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from rdk_classifier.catalog import ConfigError, resolve_model
+from rdk_classifier.catalog import resolve_model
+from rdk_classifier.errors import ConfigError
 from rdk_classifier.inference.frames import nv12_to_bgr, NV12Converter, RESIZE_MODES
 from rdk_classifier.programs.evaluate import (_count, camera_jpeg, evaluate, evaluate_jpeg,
                                               labelled_images, main, paired_float_input,

@@ -31,7 +31,7 @@ from typing import List
 import pytest
 import rclpy
 from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
-from rdk_classifier.catalog import ConfigError
+from rdk_classifier.errors import ConfigError
 from rdk_classifier.ros.main import make_executor, spin_until_shutdown
 from std_msgs.msg import String
 

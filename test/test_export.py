@@ -27,9 +27,10 @@ import cv2
 import numpy as np
 import pytest
 from rdk_classifier import hints
-from rdk_classifier.catalog import ConfigError, find_model, resolve_model
+from rdk_classifier.catalog import find_model, resolve_model
 from rdk_classifier.engines import create_engine, EngineSpec
 from rdk_classifier.engines.onnx import read_model_notes
+from rdk_classifier.errors import ConfigError
 from rdk_classifier.inference.frames import NV12Converter
 from rdk_classifier.programs.demo import BUNDLED
 from rdk_classifier.programs.export_onnx import export_model, ExportError, main

@@ -33,7 +33,8 @@ import cv2
 import numpy as np
 import pytest
 from rclpy.qos import QoSProfile, ReliabilityPolicy
-from rdk_classifier.catalog import load_labels, package_config_path
+from rdk_classifier.catalog import load_labels
+from rdk_classifier.paths import package_config_path
 from rdk_classifier.programs.demo import BUNDLED
 import scenarios
 from sensor_msgs.msg import CompressedImage
@@ -248,7 +249,7 @@ HBM_TARGETS = '/perception_test/hbm/perception_targets'
 #: default 512 KB segment); prints their stamps, one 'sec nanosec' per line.
 LIAR = """
 import sys, time
-from rdk_classifier.catalog import LARGE_FRAMES_PROFILE, package_config_path
+from rdk_classifier.paths import LARGE_FRAMES_PROFILE, package_config_path
 from rdk_classifier.programs.hbm_camera_sim import use_shared_memory_environment
 use_shared_memory_environment(str(package_config_path(LARGE_FRAMES_PROFILE)))
 import numpy as np, rclpy

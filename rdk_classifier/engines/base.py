@@ -124,11 +124,6 @@ def parameter_options(values: Mapping[str, Any], model: ModelContext) -> Dict[st
     return dict(values)
 
 
-def no_catalog_file(info: Any) -> str:
-    """Report that the zoo has no file for an engine (one that runs without a model file)."""
-    return ''
-
-
 def no_weights_warning(model_path: str) -> str:
     """Report nothing to warn about a model file's weights."""
     return ''
@@ -153,8 +148,9 @@ class EngineKind:
     parameters: Tuple[EngineParameter, ...] = ()
     #: Turns the parameter values (by option name) into the EngineSpec options.
     options: Callable[[Mapping[str, Any], ModelContext], Dict[str, Any]] = parameter_options
-    #: The file name of a zoo model (catalog ModelInfo) for this engine; '' if it has none.
-    catalog_file: Callable[[Any], str] = no_catalog_file
+    #: The config/models.yaml key naming a zoo model's file for this engine ('bin_file'); ''
+    #: for an engine without model files.
+    zoo_file_key: str = ''
     #: A warning said with the model on every report (e.g. random weights), read from the
     #: model file in the node's process without loading it; '' for none.
     weights_warning: Callable[[str], str] = no_weights_warning

@@ -209,6 +209,6 @@ KIND = EngineKind(
     create=lambda spec: HobotDnnEngine(spec.model_path, spec.options),
     model_suffix='.bin',
     options=lambda values, model: {},  # the .bin file sets everything
-    catalog_file=lambda info: info.bin_file,
+    zoo_file_key='bin_file',
     missing=_missing,
     auto_rank=0)

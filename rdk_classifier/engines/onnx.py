@@ -310,7 +310,7 @@ KIND = EngineKind(
                         'with random weights (speed benchmarks only; their labels mean nothing)'),
     ),
     options=_options,
-    catalog_file=lambda info: info.onnx_file,
+    zoo_file_key='onnx_file',
     weights_warning=_weights_warning,
     missing=_missing,
     auto_rank=1)

@@ -37,7 +37,7 @@ from typing import Iterator, List, Optional
 import cv2
 import numpy as np
 
-from rdk_classifier.catalog import LARGE_FRAMES_PROFILE, package_config_path
+from rdk_classifier.paths import LARGE_FRAMES_PROFILE, package_config_path
 from rdk_classifier.programs.cli import argument_parser
 
 #: File name extensions of the images --images takes (all read by every OpenCV build).

@@ -35,8 +35,9 @@ from typing import List, Optional
 import cv2
 import rclpy
 from rclpy.qos import qos_profile_sensor_data
-from rdk_classifier.catalog import load_labels, package_config_path
+from rdk_classifier.catalog import load_labels
 from rdk_classifier.engines import ENGINE_CHOICES
+from rdk_classifier.paths import package_config_path
 from rdk_classifier.programs.camera_sim import (image_files, IMAGE_SUFFIXES,
                                                 use_large_frames_profile)
 from rdk_classifier.programs.cli import argument_parser

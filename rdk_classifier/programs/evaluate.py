@@ -44,9 +44,10 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
-from rdk_classifier.catalog import ConfigError, resolve_model
+from rdk_classifier.catalog import resolve_model
 from rdk_classifier.engines import create_engine, Engine, EngineSpec
 from rdk_classifier.engines.onnx import ZOO_MEAN, ZOO_STD
+from rdk_classifier.errors import ConfigError
 from rdk_classifier.inference.baseline import FullJpegConverter, TopLeftChromaConverter
 from rdk_classifier.inference.frames import NV12Converter, RESIZE_MODES
 from rdk_classifier.programs.cli import argument_parser

@@ -52,7 +52,7 @@ from typing import Dict, List, Optional
 
 import numpy as np
 
-from rdk_classifier.catalog import LARGE_FRAMES_PROFILE, package_config_path
+from rdk_classifier.paths import LARGE_FRAMES_PROFILE, package_config_path
 from rdk_classifier.programs.camera_sim import frames
 
 #: Bytes before the first field of a serialized message (CDR encapsulation kind and options).

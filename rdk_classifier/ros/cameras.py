@@ -43,9 +43,10 @@ from rclpy.qos import (DurabilityPolicy, HistoryPolicy, QoSPolicyKind, QoSProfil
                        ReliabilityPolicy)
 from rclpy.qos_overriding_options import QoSOverridingOptions
 from rclpy.subscription import Subscription
-from rdk_classifier.catalog import ConfigError, LARGE_FRAMES_PROFILE, package_config_path
+from rdk_classifier.errors import ConfigError
 from rdk_classifier.inference.frames import FrameError
 from rdk_classifier.inference.pipeline import Frame, InferencePipeline
+from rdk_classifier.paths import LARGE_FRAMES_PROFILE, package_config_path
 from rdk_classifier.ros import cdr, hbm
 from rdk_classifier.ros.outputs import CameraOutputs
 from sensor_msgs.msg import CompressedImage, Image
