@@ -15,7 +15,7 @@
 """
 Message building: pure functions from results and state to ROS messages (no node inside).
 
-Called from the node's lane threads (classification, overlay) and from its executor thread
+Called from the pipeline's worker threads (classification, overlay) and the node's executor
 (label and vision info, diagnostics); nothing here keeps state, so any thread may call them.
 """
 
