@@ -27,9 +27,16 @@ every configuration is known: min(threads / latency, published 4-thread FPS).
 CPU per frame is what the node process (all its threads) and, separately, its worker processes
 spend per classified frame at 30 FPS (utime + stime from /proc), beside a zero-work echo node
 (subscribe, publish the header back) spun by the same executor: their ratio is what the node
-adds to transport. The ceiling is the node's FPS for 224x224 nv12 frames with a 0 ms engine.
+adds to transport. The ceiling is the FPS for 224x224 nv12 frames with a 0 ms engine, of the
+node and of the echo node (their ratio: how much of what the executor can take the node keeps).
 Both are measured for each executor in the same run, --repeats times round all configurations
-(medians reported: the machine may be shared).
+(medians reported: the machine may be shared). Where hbm_img_msgs is installed, 1080p NV12
+frames as the RDK's shared-memory camera sends them (HbmMsg1080P from hbm_camera_sim, with
+hobot_shm's Fast DDS variables) are compared with the same frames as sensor_msgs/Image: node
+CPU per frame, and results / frames sent (at 30 FPS with a 0 ms engine nothing should be lost).
+
+One program for the node's whole table set (models, CPU, ceiling, hbmem; their charts), which
+is why it is longer than 450 lines: each section is a measuring function and a report block.
 
 Prints markdown tables (figures and ratios measured in this run) and writes them with PNG
 charts into --out. Frames over 512 KB are published through config/fastdds_large_frames.xml.
@@ -134,6 +141,13 @@ def camera(width: int, height: int, encoding: str, rate: float, count: int) -> s
     """Start a camera_sim process (it publishes through the large-frames profile)."""
     command = [sys.executable, '-m', 'rdk_classifier.programs.camera_sim', '--topic', TOPIC,
                '--width', str(width), '--height', str(height), '--encoding', encoding,
+               '--rate', str(rate), '--count', str(count)]
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL)
+
+
+def hbm_camera(rate: float, count: int) -> subprocess.Popen:
+    """Start hbm_camera_sim: 1920x1080 HbmMsg1080P with hobot_shm's Fast DDS variables."""
+    command = [sys.executable, '-m', 'rdk_classifier.programs.hbm_camera_sim', '--topic', TOPIC,
                '--rate', str(rate), '--count', str(count)]
     return subprocess.Popen(command, stdout=subprocess.DEVNULL)
 
@@ -301,34 +315,82 @@ def bench_cpu(listener: Listener, seconds: float, executors: Sequence[str],
 
 
 @dataclass
+class HbmRow:
+    """1080p NV12 frames as sensor_msgs/Image and as HbmMsg1080P through one executor."""
+
+    executor: str
+    image: Measurement
+    hbm: Measurement
+    #: Frames sent per run (each camera), for the results / sent figure.
+    sent: int
+
+
+def bench_hbm(listener: Listener, seconds: float, executors: Sequence[str],
+              repeats: int) -> List[HbmRow]:
+    """Node CPU per frame at 30 FPS for 1080p nv12: Image (camera_sim) vs hbmem (the RDK's)."""
+    count = int(30 * (seconds + 1.0))
+    runs: Dict[str, Dict[str, List[Measurement]]] = {
+        executor: {'image': [], 'hbm': []} for executor in executors}
+    for _ in range(repeats):
+        for executor in executors:
+            for label, publisher in (('image', lambda: camera(1920, 1080, 'nv12', 30, count)),
+                                     ('hbm', lambda: hbm_camera(30, count))):
+                node = start_node(executor, 'engine:=fake', 'threads:=1')
+                try:
+                    runs[executor][label].append(measure(listener, publisher(), warmup_s=1.0,
+                                                         watched=node.pid))
+                finally:
+                    stop(node)
+            print('1080p nv12 %-15s Image %.3f ms/frame (%d/%d), hbmem %.3f ms/frame (%d/%d)'
+                  % (executor, runs[executor]['image'][-1].node_ms,
+                     runs[executor]['image'][-1].received, count,
+                     runs[executor]['hbm'][-1].node_ms, runs[executor]['hbm'][-1].received,
+                     count), flush=True)
+    return [HbmRow(executor, median_of(done['image']), median_of(done['hbm']), count)
+            for executor, done in runs.items()]
+
+
+@dataclass
 class Ceiling:
-    """The ceiling per executor (medians) and the events / single-threaded FPS per repeat."""
+    """The ceiling per executor of the node and of the echo node (medians), and the ratios."""
 
     per_executor: Dict[str, Measurement]
+    echo: Dict[str, Measurement]
+    #: Per executor, node FPS over the echo node's FPS, run by run (back to back).
+    ratios: Dict[str, List[float]]
     gains: List[float]
     repeats: int
 
 
 def bench_ceiling(listener: Listener, seconds: float, executors: Sequence[str],
                   repeats: int) -> Ceiling:
-    """Highest FPS of the node for 224x224 nv12 frames with a 0 ms engine, per executor."""
+    """Highest FPS for 224x224 nv12 frames with a 0 ms engine per executor: node and echo."""
     runs: Dict[str, List[Measurement]] = {executor: [] for executor in executors}
+    echo_runs: Dict[str, List[Measurement]] = {executor: [] for executor in executors}
+    ratios: Dict[str, List[float]] = {executor: [] for executor in executors}
     gains = []
     rate = 4000.0
     for _ in range(repeats):
         for executor in executors:
-            node = start_node(executor, 'engine:=fake', 'threads:=4')
-            try:
-                runs[executor].append(measure(
-                    listener, camera(224, 224, 'nv12', rate, int(rate * seconds)), 0.5,
-                    watched=node.pid))
-            finally:
-                stop(node)
-            print('ceiling %-15s %.0f FPS' % (executor, runs[executor][-1].fps), flush=True)
+            for done, starter in (
+                    (echo_runs, lambda: start_echo_node(executor)),
+                    (runs, lambda: start_node(executor, 'engine:=fake', 'threads:=4'))):
+                process = starter()
+                try:
+                    done[executor].append(measure(
+                        listener, camera(224, 224, 'nv12', rate, int(rate * seconds)), 0.5,
+                        watched=process.pid))
+                finally:
+                    stop(process)
+            node_fps, echo_fps = runs[executor][-1].fps, echo_runs[executor][-1].fps
+            ratios[executor].append(node_fps / max(echo_fps, 1e-9))
+            print('ceiling %-15s node %.0f FPS, echo %.0f FPS' % (executor, node_fps, echo_fps),
+                  flush=True)
         if 'events' in runs and 'single_threaded' in runs:
             gains.append(runs['events'][-1].fps / max(runs['single_threaded'][-1].fps, 1e-9))
-    return Ceiling({executor: median_of(done) for executor, done in runs.items()}, gains,
-                   repeats)
+    return Ceiling({executor: median_of(done) for executor, done in runs.items()},
+                   {executor: median_of(done) for executor, done in echo_runs.items()},
+                   ratios, gains, repeats)
 
 
 def echo_node(executor_choice: str) -> int:
@@ -351,7 +413,7 @@ def echo_node(executor_choice: str) -> int:
 
 
 def write_report(rows: List[dict], cpu: List[CpuRow], ceiling: Optional[Ceiling],
-                 out: Path) -> str:
+                 hbm: List[HbmRow], out: Path) -> str:
     lines = []
     out.mkdir(parents=True, exist_ok=True)
     if rows:
@@ -387,12 +449,14 @@ def write_report(rows: List[dict], cpu: List[CpuRow], ceiling: Optional[Ceiling]
                                      echo.p99, node.p50, node.p99))
         _cpu_chart(cpu, out / 'bench_node_cpu.png')
     if ceiling:
-        lines += ['', '| ceiling, 224x224 nv12, 0 ms engine, 4 workers (median of %d) | FPS | '
-                  'node CPU ms/frame | workers CPU ms/frame |' % ceiling.repeats,
-                  '|---|---|---|---|']
+        lines += ['', '| ceiling, 224x224 nv12, 0 ms engine, 4 workers (median of %d) | '
+                  'node FPS | echo FPS | node / echo | node CPU ms/frame | '
+                  'workers CPU ms/frame |' % ceiling.repeats, '|---|---|---|---|---|---|']
         for executor, figures in ceiling.per_executor.items():
-            lines.append('| %s | %.0f | %.3f | %.3f |' % (
-                executor, figures.fps, figures.node_ms, figures.workers_ms))
+            ratio = float(np.median(ceiling.ratios[executor]))
+            lines.append('| %s | %.0f | %.0f | %.2fx (%s, target >= 0.6x) | %.3f | %.3f |' % (
+                executor, figures.fps, ceiling.echo[executor].fps, ratio,
+                'PASS' if ratio >= 0.6 else 'MISS', figures.node_ms, figures.workers_ms))
         if ceiling.gains:
             events = ceiling.per_executor['events'].fps
             gain = float(np.median(ceiling.gains))
@@ -402,7 +466,16 @@ def write_report(rows: List[dict], cpu: List[CpuRow], ceiling: Optional[Ceiling]
                              events, 'PASS' if events >= 1500 else 'MISS', gain,
                              min(ceiling.gains), max(ceiling.gains),
                              'PASS' if gain >= 1.6 else 'MISS'))
-        _ceiling_chart(ceiling.per_executor, out / 'bench_node_ceiling.png')
+        _ceiling_chart(ceiling, out / 'bench_node_ceiling.png')
+    if hbm:
+        lines += ['', '| 1920x1080 nv12 at 30 FPS, 0 ms engine (medians) | executor | '
+                  'node CPU ms/frame: Image | hbmem (HbmMsg1080P) | hbmem / Image | '
+                  'results / sent: Image | hbmem |', '|---|---|---|---|---|---|---|']
+        for pair in hbm:
+            lines.append('| 1080p | %s | %.3f | %.3f | %.2fx | %d / %d | %d / %d |' % (
+                pair.executor, pair.image.node_ms, pair.hbm.node_ms,
+                pair.hbm.node_ms / pair.image.node_ms, pair.image.received, pair.sent,
+                pair.hbm.received, pair.sent))
     report = '\n'.join(lines)
     (out / 'bench_node.md').write_text(report + '\n')
     return report
@@ -451,15 +524,27 @@ def _cpu_chart(cpu: List[CpuRow], path: Path) -> None:
     _save(pyplot, figure, axes, path)
 
 
-def _ceiling_chart(ceilings: Dict[str, Measurement], path: Path) -> None:
+def _ceiling_chart(ceiling: Ceiling, path: Path) -> None:
     pyplot = _pyplot()
     figure, axes = pyplot.subplots(figsize=(5, 4))
-    names = list(ceilings)
-    axes.bar(names, [ceilings[name].fps for name in names])
+    names = list(ceiling.per_executor)
+    x = np.arange(len(names))
+    axes.bar(x - 0.2, [ceiling.echo[name].fps for name in names], 0.4, label='echo node')
+    axes.bar(x + 0.2, [ceiling.per_executor[name].fps for name in names], 0.4, label='node')
+    axes.set_xticks(x, names)
     axes.axhline(1500, color='gray', linestyle='--', label='target 1500 FPS')
     axes.set_ylabel('FPS')
     axes.set_title('ceiling: 224x224 nv12, 0 ms engine, 4 workers')
     _save(pyplot, figure, axes, path)
+
+
+def _have_hbm_img_msgs() -> bool:
+    try:
+        import hbm_img_msgs.msg  # noqa: F401
+    except ImportError:
+        print('hbm_img_msgs is not installed: no hbmem figures', flush=True)
+        return False
+    return True
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -474,6 +559,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument('--skip-models', action='store_true')
     parser.add_argument('--skip-cpu', action='store_true')
     parser.add_argument('--skip-ceiling', action='store_true')
+    parser.add_argument('--skip-hbm', action='store_true',
+                        help='skip 1080p hbmem vs Image (skipped anyway without hbm_img_msgs)')
     parser.add_argument('--out', default='bench_results')
     parser.add_argument('--echo-node', metavar='EXECUTOR', help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -493,9 +580,11 @@ def main(argv: Optional[List[str]] = None) -> int:
                                                  args.repeats)
         ceiling = None if args.skip_ceiling else bench_ceiling(listener, args.seconds,
                                                                executors, args.repeats)
+        hbm = [] if args.skip_hbm or not _have_hbm_img_msgs() else bench_hbm(
+            listener, max(args.seconds, 5.0), executors, args.repeats)
     finally:
         listener.close()
-    print(write_report(rows, cpu, ceiling, Path(args.out)))
+    print(write_report(rows, cpu, ceiling, hbm, Path(args.out)))
     return 0
 
 
