@@ -57,7 +57,8 @@ import numpy as np
 import rclpy
 from rclpy.executors import ExternalShutdownException
 from rclpy.qos import qos_profile_sensor_data
-from rdk_classifier.catalog import load_catalog, package_config_path
+from rdk_classifier.catalog import load_catalog
+from rdk_classifier.paths import package_config_path
 from rdk_classifier.ros.main import make_executor, reuse_freed_frame_buffers, spin_until_shutdown
 from sensor_msgs.msg import Image
 from vision_msgs.msg import Classification

@@ -83,7 +83,7 @@ def make_executor(choice: str, context: Optional[rclpy.Context] = None) -> Execu
             from rclpy.experimental import EventsExecutor
         except ImportError:
             if choice == 'events':
-                from rdk_classifier.catalog import ConfigError
+                from rdk_classifier.errors import ConfigError
                 raise ConfigError('executor events needs rclpy.experimental.EventsExecutor '
                                   '(ROS 2 Jazzy or newer); use executor:=auto') from None
         else:

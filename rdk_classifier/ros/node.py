@@ -45,8 +45,9 @@ from rclpy.exceptions import NameValidationException, ParameterException
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 from rclpy.parameter import Parameter
 from rclpy.timer import Timer
-from rdk_classifier.catalog import ConfigError, load_labels, resolve_model, ResolvedModel
+from rdk_classifier.catalog import load_labels, resolve_model, ResolvedModel
 from rdk_classifier.engines import EngineError, ENGINES, EngineSpec, ModelContext
+from rdk_classifier.errors import ConfigError
 from rdk_classifier.inference.pipeline import InferencePipeline, ModelShape, Result, Settings
 from rdk_classifier.inference.stats import TimingWindow
 from rdk_classifier.ros import cameras, messages

@@ -40,8 +40,8 @@ from rclpy.exceptions import ParameterUninitializedException
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 from rdk_classifier import hints
-from rdk_classifier.catalog import ConfigError
 from rdk_classifier.engines import ENGINE_CHOICES, ENGINES
+from rdk_classifier.errors import ConfigError
 from rdk_classifier.inference.frames import DEFAULT_MAX_PIXELS, RESIZE_MODES
 
 TRANSPORTS = ('auto', 'raw', 'compressed', 'hbmem')
