@@ -23,9 +23,13 @@ logged), which lists every module a worker imported: what its sys.modules holds.
 
 import os
 from pathlib import Path
+import signal
 import subprocess
 import sys
 import textwrap
+import time
+
+from node_process import alive
 
 PROGRAM = textwrap.dedent("""
     import os
@@ -51,15 +55,53 @@ PROGRAM = textwrap.dedent("""
 """)
 
 
-def test_a_worker_imports_neither_rclpy_nor_the_node(tmp_path):
-    program = tmp_path / 'node_like.py'
-    program.write_text(PROGRAM)
+#: Starts a pipeline, has a worker replaced (so a spare process is started too), prints the
+#: process ids of its worker processes and waits to be killed.
+KILLED_PROGRAM = textwrap.dedent("""
+    import os
+    from pathlib import Path
+    import signal
+    import time
+
+    from rdk_classifier.engines import EngineSpec
+    from rdk_classifier.inference.pipeline import InferencePipeline
+    from rdk_classifier.inference.processes import WORKER_MODULE
+
+
+    def workers():
+        pids = []
+        for task in Path('/proc/self/task').glob('*/children'):
+            for pid in task.read_text().split():
+                cmdline = Path('/proc/%s/cmdline' % pid).read_bytes()
+                if WORKER_MODULE.encode() in cmdline:
+                    pids.append(pid)
+        return pids
+
+
+    pipeline = InferencePipeline(EngineSpec('fake', '', {'input_size': [8, 8]}), ['cam'], 2,
+                                 print, print)
+    pipeline.start()
+    os.kill(pipeline.worker_pids[0], signal.SIGKILL)
+    while len(workers()) < 3:  # two workers and the spare
+        time.sleep(0.05)
+    print(' '.join(workers()), flush=True)
+    time.sleep(600)
+""")
+
+
+def _environment() -> dict:
     root = str(Path(__file__).resolve().parents[1])
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(
         [root] + [p for p in os.environ.get('PYTHONPATH', '').split(os.pathsep) if p]))
     env.pop('PYTHONPROFILEIMPORTTIME', None)
+    return env
+
+
+def test_a_worker_imports_neither_rclpy_nor_the_node(tmp_path):
+    program = tmp_path / 'node_like.py'
+    program.write_text(PROGRAM)
     run = subprocess.run([sys.executable, str(program)], capture_output=True, text=True,
-                         env=env, timeout=120)
+                         env=_environment(), timeout=120)
     assert 'classified' in run.stdout, run.stdout + run.stderr
     imported = {line.rsplit('|', 1)[-1].strip() for line in run.stderr.splitlines()
                 if line.startswith('import time:')}
@@ -67,3 +109,22 @@ def test_a_worker_imports_neither_rclpy_nor_the_node(tmp_path):
     assert not {m for m in imported if m == 'rclpy' or m.startswith('rclpy.')}
     assert not {m for m in imported if m.startswith('rdk_classifier.ros')}
     assert 'cv2' not in imported  # the fake engine's worker needs no OpenCV
+
+
+def test_workers_and_the_spare_die_with_a_killed_node(tmp_path):
+    """PR_SET_PDEATHSIG: a node killed without a chance to stop its pipeline leaves no worker."""
+    program = tmp_path / 'killed.py'
+    program.write_text(KILLED_PROGRAM)
+    node = subprocess.Popen([sys.executable, str(program)], stdout=subprocess.PIPE, text=True,
+                            env=_environment())
+    try:
+        assert node.stdout is not None
+        pids = [int(pid) for pid in node.stdout.readline().split()]
+        assert len(pids) == 3 and all(alive(pid) for pid in pids), pids
+    finally:
+        node.send_signal(signal.SIGKILL)
+        node.wait()
+    deadline = time.monotonic() + 30.0
+    while any(alive(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not [pid for pid in pids if alive(pid)], 'workers outlived the node'
