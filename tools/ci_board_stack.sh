@@ -95,8 +95,8 @@ results=$venv/.rdk_board_results.xml
 launch_check=()
 [[ -z ${RDK_ROS_SOURCES:-} ]] || launch_check=(--launch-tests)
 set +e
-# -rs: every skip with its reason, in the summary at the end.
-"$venv/bin/python" -m pytest test -p no:cacheprovider -rs --junitxml="$results"
+# ci_junit.py lists the skips with their reasons.
+"$venv/bin/python" -m pytest test -p no:cacheprovider --junitxml="$results"
 test_rc=$?
 set -e
 "$venv/bin/python" "$repo/tools/ci_junit.py" "board-$set_name" "$results" "${launch_check[@]}"

@@ -27,7 +27,7 @@ import argparse
 from dataclasses import dataclass
 from pathlib import Path
 import sys
-from typing import List
+from typing import Dict, List, Tuple
 import xml.etree.ElementTree as ET
 
 LAUNCH_MODULE = 'test_launch_scenarios'
@@ -62,6 +62,11 @@ def read_cases(results: Path) -> List[Case]:
     return cases
 
 
+def first_line(text: str) -> str:
+    """Return the first line of a message ('' for none)."""
+    return text.splitlines()[0] if text else ''
+
+
 def main() -> int:
     """Print the counts and skip reasons; return 1 when the job's results are not acceptable."""
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
@@ -79,9 +84,16 @@ def main() -> int:
           % (args.name, len(cases), count['passed'], count['failed'], count['skipped'],
              sum(c.outcome == 'passed' for c in launch), len(launch)))
     for case in cases:
-        if case.outcome != 'passed':
-            print('  %s %s: %s' % (case.outcome, case.name, case.reason.splitlines()[0]
-                                   if case.reason else ''))
+        if case.outcome == 'failed':
+            print('  failed %s: %s' % (case.name, first_line(case.reason)))
+    # Skips grouped by module and reason: parametrized cases share theirs.
+    skips: Dict[Tuple[str, str], int] = {}
+    for case in cases:
+        if case.outcome == 'skipped':
+            key = (case.name.split('::')[0], first_line(case.reason))
+            skips[key] = skips.get(key, 0) + 1
+    for (module, reason), number in skips.items():
+        print('  skipped %d in %s: %s' % (number, module, reason))
     problems = []
     if count['failed']:
         problems.append('%d failed' % count['failed'])
