@@ -25,6 +25,7 @@ file does, with nothing but the packaged params file and a camera topic.
 from pathlib import Path
 import re
 import time
+from typing import Tuple
 
 from node_process import NodeProcess
 from pyeasy_dnn_support import DOUBLE, forget_modules
@@ -42,6 +43,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 CAMERA = '/parameters_test/cam/image_raw'
 FOREIGN = re.compile(r'^(fake|hobot_dnn|onnxruntime)\.')
+COLOUR = re.compile('\x1b\\[[0-9;]*m')
 
 
 def engine_parameter_names(names):
@@ -151,6 +153,20 @@ def lite0_runs() -> str:
     return ''
 
 
+def logged_result(process: NodeProcess, camera: str) -> Tuple[str, str]:
+    """Wait for the process's log_results line of ``camera``; return its label and score."""
+    pattern = re.compile(r'\]: %s: (.+) ([0-9.]+)$' % re.escape(camera))
+    deadline = time.monotonic() + 10.0
+    while time.monotonic() < deadline:
+        lines = [COLOUR.sub('', line) for line in list(process.lines)]  # ros2 launch's colours
+        logged = {m.groups() for m in map(pattern.search, lines) if m}
+        if logged:
+            (label_and_score,) = logged  # one frame's result, logged once or more
+            return label_and_score
+        time.sleep(0.05)
+    raise AssertionError('no log_results line of %s:\n%s' % (camera, process.output))
+
+
 def test_the_default_model_runs_on_a_pc_and_the_node_lists_only_its_engine(client):
     reason = lite0_runs()
     if reason:
@@ -174,17 +190,31 @@ def test_the_default_model_runs_on_a_pc_and_the_node_lists_only_its_engine(clien
         # log_results is on by default: the first result is in the log.
         data, step, _ = uniform_frame('bgr8', 90)
         result = client.classify(CAMERA, client.raw_image('bgr8', data, 64, 48, step))
-        pattern = re.compile(r'\]: %s: (.+) ([0-9.]+)$' % re.escape(CAMERA))
-        deadline = time.monotonic() + 10.0
-        while time.monotonic() < deadline:
-            logged = {m.groups() for m in map(pattern.search, list(node.lines)) if m}
-            if logged:
-                break
-            time.sleep(0.05)
-        ((label, score),) = logged
+        label, score = logged_result(node, CAMERA)
         top = result.results[0]
         assert label == load_labels()[int(top.class_id)]
         assert float(score) == pytest.approx(top.score, abs=0.006)
-        assert label  # the ImageNet label of the top class
     finally:
         assert node.stop() == 0
+
+
+@pytest.mark.ros
+@pytest.mark.requires('ros2launch', 'launch_ros', 'rclpy',
+                      reason='ros2 launch is on no package registry: set-up installs it from the '
+                             'folder RDK_ROS_SOURCES names (or source a ROS 2)')
+def test_ros2_launch_without_arguments_classifies_on_a_pc(client):
+    reason = lite0_runs()
+    if reason:
+        pytest.skip(reason)
+    from test_ros2_launch import LaunchProcess
+    launch = LaunchProcess()
+    try:
+        launch.wait_for_line('classifying /image_raw with EfficientNet_Lite0 on onnxruntime')
+        data, step, _ = uniform_frame('bgr8', 120)
+        frame = client.raw_image('bgr8', data, 64, 48, step)
+        result = client.classify('/image_raw', frame)
+        assert result.header == frame.header
+        label, _ = logged_result(launch, '/image_raw')
+        assert label == load_labels()[int(result.results[0].class_id)]
+    finally:
+        assert launch.stop(timeout=30.0) == 0, launch.output
