@@ -17,8 +17,10 @@ The classifier node: camera topics in, vision_msgs out; one rclpy LifecycleNode,
 
 Transitions, as in ros2/demos' lifecycle_py:
 
-- configure: validate the parameters, resolve the model, start the worker processes (so the
-  model is loaded before activation) and create the (inactive) publishers;
+- configure: validate the parameters, resolve the model (unset: the default for this machine,
+  said in one line), declare the engine's parameters if engine:=auto left them undeclared,
+  start the worker processes (so the model is loaded before activation) and create the
+  (inactive) publishers;
 - activate: publish the label map, subscribe to the cameras, start diagnostics;
 - deactivate: unsubscribe and hand over no more results; the workers keep the model;
 - cleanup: stop the workers and release their shared memory;
