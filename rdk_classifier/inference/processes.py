@@ -112,7 +112,11 @@ class ProcessStarter:
             if self._spare is not None:
                 spare, self._spare = self._spare, None
                 self._changed.notify_all()  # start the next spare
-                return spare
+                if spare[0].poll() is None:
+                    return spare
+                # Died since the last check: counted as lost, and a new process is ordered.
+                end_process(spare)
+                self._on_lost()
             order = object()
             self._orders.append(order)
             self._changed.notify_all()
