@@ -8,7 +8,8 @@
 # no onnxruntime, onnx or torch. This makes a venv of those versions
 # (requirements/board-<set>.txt) with rclpy from the ros-* wheels of requirements/ros.txt, the
 # development vision_msgs and, when RDK_ROS_SOURCES names a folder laid out as
-# ../shared/ros-sources, Humble's launch stack (launch 1.0.7, launch_ros 0.19.8), then runs the
+# ../shared/ros-sources (by default that folder, when it exists; RDK_ROS_SOURCES= opts out),
+# Humble's launch stack (launch 1.0.7, launch_ros 0.19.8), then runs the
 # whole suite there and lists why tests skipped. Tests that need what the board lacks skip, each
 # with its reason.
 #
@@ -28,6 +29,10 @@ else
   scratch=$(mktemp -d "${TMPDIR:-/tmp}/rdk_board.XXXXXX")
   trap 'rm -rf "$scratch"' EXIT
   venv=$scratch/venv
+fi
+
+if [[ -z ${RDK_ROS_SOURCES+set} && -d $repo/../shared/ros-sources ]]; then
+  export RDK_ROS_SOURCES=$(cd "$repo/../shared/ros-sources" && pwd)
 fi
 
 is_py310() {
@@ -68,7 +73,7 @@ if [[ ! -f $venv/.rdk_board_stamp || $(cat "$venv/.rdk_board_stamp") != "$stamp"
   if [[ -n ${RDK_ROS_SOURCES:-} ]]; then
     "$repo/tools/install_ros_sources.sh" "$venv" humble
   else
-    echo "ci_board_stack: RDK_ROS_SOURCES is not set: the launch tests will skip (launch_testing" \
+    echo "ci_board_stack: RDK_ROS_SOURCES is empty: the launch tests will skip (launch_testing" \
       "and launch_ros are on no package registry)"
   fi
   "${pip[@]}" install --no-deps --no-build-isolation -e "$repo"
