@@ -161,8 +161,8 @@ def logged_result(process: NodeProcess, camera: str) -> Tuple[str, str]:
         lines = [COLOUR.sub('', line) for line in list(process.lines)]  # ros2 launch's colours
         logged = {m.groups() for m in map(pattern.search, lines) if m}
         if logged:
-            (label_and_score,) = logged  # one frame's result, logged once or more
-            return label_and_score
+            ((label, score),) = logged  # one frame's result, logged once or more
+            return label, score
         time.sleep(0.05)
     raise AssertionError('no log_results line of %s:\n%s' % (camera, process.output))
 
