@@ -30,8 +30,11 @@ from rdk_classifier.ros import cdr
 from sensor_msgs.msg import CompressedImage, Image
 from std_msgs.msg import Header
 
-TEXT = st.text(st.characters(exclude_categories=['Cs'], exclude_characters='\0'),
-               max_size=40)
+try:
+    CHARACTERS = st.characters(exclude_categories=['Cs'], exclude_characters='\0')
+except TypeError:  # hypothesis < 6.72 (Ubuntu 22.04's 6.36) has the older names only
+    CHARACTERS = st.characters(blacklist_categories=['Cs'], blacklist_characters='\0')
+TEXT = st.text(CHARACTERS, max_size=40)
 U32 = st.integers(0, 2**32 - 1)
 HEADERS = st.builds(lambda sec, nanosec, frame_id: Header(
     stamp=Time(sec=sec, nanosec=nanosec), frame_id=frame_id),
