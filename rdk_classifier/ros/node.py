@@ -55,7 +55,8 @@ from rdk_classifier.inference.stats import TimingWindow
 from rdk_classifier.ros import cameras, messages
 from rdk_classifier.ros.cameras import Camera
 from rdk_classifier.ros.diagnostics import Diagnostics, ModelReport
-from rdk_classifier.ros.outputs import create_outputs, destroy_outputs, publish_result
+from rdk_classifier.ros.outputs import (create_outputs, destroy_outputs, follow_subscribers,
+                                        publish_result)
 from rdk_classifier.ros.parameters import (check_choice, check_distinct_outputs,
                                            declare_engine_parameters, declare_parameters,
                                            default_model, LOG_RESULTS_PERIOD_S,
@@ -264,6 +265,7 @@ class ClassifierNode(LifecycleNode):
         self._publish_label_info()
         for camera in configured.cameras.values():
             cameras.subscribe(self, camera, cameras.Wiring(configured.pipeline))
+        self._follow_subscribers()
         self._diagnostics_timer = self.create_timer(1.0, self._publish_diagnostics)
         settings, shape = configured.settings, configured.shape
         self.get_logger().info(
@@ -400,9 +402,14 @@ class ClassifierNode(LifecycleNode):
         pipeline = configured.pipeline
         configured.diagnostics.publish(self, configured.cameras, pipeline, configured.model,
                                        configured.latency)
-        # Checked here, once a second, to keep subscriber counts off the per-frame path.
-        capture_input = self._runtime.publish_overlay and any(
-            c.outputs.overlay.get_subscription_count() > 0
-            for c in configured.cameras.values())
+        self._follow_subscribers()
+
+    def _follow_subscribers(self) -> None:
+        """Build PerceptionTargets and capture overlay input only while someone subscribes."""
+        # Checked at activation and once a second: subscriber counts stay off the frame path.
+        configured = self._current()
+        pipeline = configured.pipeline
+        overlay_watched = [follow_subscribers(c.outputs) for c in configured.cameras.values()]
+        capture_input = self._runtime.publish_overlay and any(overlay_watched)
         if capture_input != pipeline.settings.capture_input:
             pipeline.apply(replace(pipeline.settings, capture_input=capture_input))

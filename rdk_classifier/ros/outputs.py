@@ -64,6 +64,9 @@ class PerceptionOutput:
     #: The node's clock: the pipeline perf runs from the frame's stamp to now on it.
     clock: Clock
     rate: 'perception.ClassificationRate'
+    #: Whether anyone subscribes: nothing is built for nobody. Set by the node off the
+    #: per-frame path (at activation, then once a second); read by the worker threads.
+    subscribed: bool = False
 
 
 @dataclass
@@ -113,15 +116,33 @@ def destroy_outputs(node: LifecycleNode, outputs: CameraOutputs) -> None:
 
 def publish_result(outputs: CameraOutputs, result: Result, labels: Sequence[str],
                    class_id_by_name: bool, input_size: Tuple[int, int]) -> None:
-    """Publish a result's Classification, PerceptionTargets (if on) and overlay (if captured)."""
+    """
+    Publish a result's Classification, PerceptionTargets and overlay.
+
+    PerceptionTargets only while someone subscribes, the overlay only when its input was
+    captured (both decided once a second by the node, see follow_subscribers).
+    """
     outputs.classification.publish(
         messages.classification(result.token, result.top, labels, class_id_by_name))
-    if outputs.perception is not None:
-        _publish_perception(outputs.perception, result, labels)
+    perception_output = outputs.perception
+    if perception_output is not None and perception_output.subscribed:
+        _publish_perception(perception_output, result, labels)
     if result.nv12 is not None:
         width, height = input_size
         outputs.overlay.publish(messages.overlay(
             result.token, result.nv12, width, height, result.top, labels))
+
+
+def follow_subscribers(outputs: CameraOutputs) -> bool:
+    """
+    Note whether anyone subscribes to the camera's PerceptionTargets; return the overlay's.
+
+    Subscriber counts are graph queries: the node calls this at activation and once a second,
+    never per frame, so a subscriber that just matched gets results within a second.
+    """
+    if outputs.perception is not None:
+        outputs.perception.subscribed = outputs.perception.publisher.get_subscription_count() > 0
+    return outputs.overlay.get_subscription_count() > 0
 
 
 def _publish_perception(output: PerceptionOutput, result: Result, labels: Sequence[str]) -> None:
