@@ -38,6 +38,11 @@ from rdk_classifier.ros.parameters import output_topic
 from sensor_msgs.msg import Image
 from vision_msgs.msg import Classification, LabelInfo, VisionInfo
 
+try:  # rclpy >= Iron
+    from rclpy.event_handler import PublisherEventCallbacks
+except ImportError:  # Humble
+    from rclpy.qos_event import PublisherEventCallbacks
+
 try:
     from rdk_classifier.ros import perception
     #: Whether ai_msgs is importable, so that PerceptionTargets can be published.
@@ -95,7 +100,12 @@ def create_outputs(node: LifecycleNode, image_topic: str,
     topic (D-Robotics/hobot_websocket, src/websocket/websocket.cpp, constructor).
     """
     def publisher(msg_type, name: str, qos) -> LifecyclePublisher:
-        return node.create_lifecycle_publisher(msg_type, output_topic(image_topic, name), qos)
+        # No QoS event handlers: rclpy's default ones (an incompatible-QoS warning) are each a
+        # waitable that a Python executor (Humble's) walks on every wake-up, i.e. every frame.
+        # A subscriber with incompatible QoS still hears of it from its own side.
+        return node.create_lifecycle_publisher(
+            msg_type, output_topic(image_topic, name), qos,
+            event_callbacks=PublisherEventCallbacks(use_default_callbacks=False))
     outputs = CameraOutputs(
         classification=publisher(Classification, 'classification', 10),
         label_info=publisher(LabelInfo, 'label_info', latched_qos()),
