@@ -24,7 +24,8 @@ Protocol, one pipe per process (a replacement gets a new pipe, so no old reply c
 - parent -> worker: the :class:`EngineSpec` to build;
 - worker -> parent: :class:`Loaded` (the model's shape, or the one-line reason it did not load);
 - parent -> worker: the name of the shared memory holding the input buffers;
-- parent -> worker: :class:`Request` (request id, buffer index), or None to exit;
+- parent -> worker: :class:`Request` (request id, buffer index) packed as ``_REQUEST`` bytes
+  (one per frame: a struct costs the node less than pickling), or empty bytes to exit;
 - worker -> parent: :class:`Reply` echoing the request id, with the logits or the engine's error.
 
 The parent owns the shared memory (multiprocessing.shared_memory, unlinked by
@@ -45,7 +46,9 @@ import mmap
 from multiprocessing import shared_memory
 from multiprocessing.connection import Connection
 import os
+import select
 import signal
+import struct
 import subprocess
 import sys
 import threading
@@ -68,6 +71,10 @@ _PR_SET_PDEATHSIG = 1
 #: not chained: its traceback holds multiprocessing's BytesIO buffers (pickled messages, reads
 #: in progress), and Python 3.12.0-3.12.1 can crash collecting those in a cycle (gh-111049).
 _PIPE_BROKEN = object()
+#: A request on the pipe: request id, input buffer index.
+_REQUEST = struct.Struct('<qB')
+#: The exit request.
+_EXIT = b''
 
 
 @dataclass(frozen=True)
@@ -124,17 +131,18 @@ def serve(conn: Connection, parent_pid: int) -> None:
         memory = _map_shared_memory(conn.recv(), 2 * shape.input_nbytes)
         inputs = input_views(memory, shape.input_nbytes)
         while True:
-            request = conn.recv()
-            if request is None:
+            message = conn.recv_bytes()
+            if message == _EXIT:
                 break
+            request_id, buffer = _REQUEST.unpack(message)
             started = time.perf_counter()
             try:
-                logits = engine.infer(inputs[request.buffer])
+                logits = engine.infer(inputs[buffer])
             except Exception as exc:  # noqa: B902 - report engine faults, keep serving
-                conn.send(Reply(request.request_id, None, time.perf_counter() - started,
+                conn.send(Reply(request_id, None, time.perf_counter() - started,
                                 '%s: %s' % (type(exc).__name__, exc)))
                 continue
-            conn.send(Reply(request.request_id, logits, time.perf_counter() - started))
+            conn.send(Reply(request_id, logits, time.perf_counter() - started))
     except EOFError:
         pass  # the node closed the pipe
     finally:
@@ -179,6 +187,9 @@ class Worker:
         self._process: Optional['subprocess.Popen[bytes]'] = None
         self._pid: Optional[int] = None  # of the current process, for other threads to read
         self._conn: Optional[Connection] = None
+        #: A poll object for the current pipe, made once: Connection.poll builds a selector per
+        #: call, and replies are waited for on every frame.
+        self._poller: Optional[Tuple[Connection, Any]] = None
         self._shm: Optional[shared_memory.SharedMemory] = None
         self.shape: Optional[ModelShape] = None
         self.inputs: List[np.ndarray] = []
@@ -237,7 +248,7 @@ class Worker:
 
     def send(self, request: Request) -> None:
         """Queue a request at the process; WorkerFailure if it died."""
-        if not self._send(request):
+        if not self._send(_REQUEST.pack(request.request_id, request.buffer)):
             raise WorkerFailure(self._death())
         self._outstanding += 1
 
@@ -262,7 +273,7 @@ class Worker:
     def request_exit(self) -> None:
         """Ask an idle process to exit on its own (closing its engine); see :meth:`close`."""
         if self.loaded and not self._outstanding:
-            self._send(None)  # False: already gone
+            self._send(_EXIT)  # False: already gone
 
     def close(self, deadline: float) -> None:
         """Wait until ``deadline`` for a process asked to exit, kill it, free the buffers."""
@@ -282,6 +293,7 @@ class Worker:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
+            self._poller = None
         if self._process is not None:
             if self._process.poll() is None:
                 self._process.kill()
@@ -292,7 +304,8 @@ class Worker:
         """Return the next message, None at ``deadline``, _PIPE_BROKEN if the pipe broke."""
         conn = self._pipe()
         try:
-            while not conn.poll(STOP_POLL_S):
+            poller = self._poller_of(conn)
+            while not poller.poll(STOP_POLL_S * 1e3):
                 if stopping.is_set():
                     raise PipelineStopping()
                 if deadline is not None and time.monotonic() >= deadline:
@@ -301,10 +314,26 @@ class Worker:
         except (EOFError, OSError):
             return _PIPE_BROKEN
 
+    def _poller_of(self, conn: Connection) -> Any:
+        """Return the poll object of ``conn`` (made on first use; a new pipe gets a new one)."""
+        if self._poller is None or self._poller[0] is not conn:
+            poller = select.poll()
+            # Readable, or the worker's end closed (recv then raises EOFError), as conn.poll.
+            poller.register(conn.fileno(), select.POLLIN)
+            self._poller = (conn, poller)
+        return self._poller[1]
+
     def _send(self, message: Any) -> bool:
-        """Send ``message`` to the process; False if the pipe broke (see _PIPE_BROKEN)."""
+        """
+        Send ``message`` to the process; False if the pipe broke (see _PIPE_BROKEN).
+
+        Bytes go as they are (requests, see _REQUEST), anything else pickled.
+        """
         try:
-            self._pipe().send(message)
+            if isinstance(message, bytes):
+                self._pipe().send_bytes(message)
+            else:
+                self._pipe().send(message)
         except OSError:
             return False
         return True
