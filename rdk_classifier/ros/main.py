@@ -93,7 +93,7 @@ def make_executor(choice: str, context: Optional[rclpy.Context] = None) -> Execu
 
 def spin_until_shutdown(executor: Executor) -> None:
     """
-    Spin until the context shuts down (ExternalShutdownException) or a signal interrupts.
+    Spin until the context shuts down (return or ExternalShutdownException) or a signal.
 
     The events executor is spun in slices with a deadline: its endless spin() waits on a
     condition variable until time_point::max(), which the manylinux rclpy wheels' libstdc++
@@ -105,7 +105,8 @@ def spin_until_shutdown(executor: Executor) -> None:
     if isinstance(executor, SingleThreadedExecutor):
         executor.spin()
         return
-    while True:
+    # Checked between slices too: a slice that ends as the context shuts down need not raise.
+    while executor.context.ok():
         # A fresh future each slice: the executor adds a done-callback to it.
         executor.spin_until_future_complete(Future(), timeout_sec=1.0)
 

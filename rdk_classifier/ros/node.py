@@ -399,10 +399,15 @@ class ClassifierNode(LifecycleNode):
 
     def _publish_diagnostics(self) -> None:
         configured = self._current()
-        pipeline = configured.pipeline
-        configured.diagnostics.publish(self, configured.cameras, pipeline, configured.model,
-                                       configured.latency)
-        self._follow_subscribers()
+        try:
+            configured.diagnostics.publish(self, configured.cameras, configured.pipeline,
+                                           configured.model, configured.latency)
+            self._follow_subscribers()
+        except Exception:  # noqa: B902 - rclpy raises its internal RCLError
+            if self.context.ok():
+                raise
+            # A signal shut the context down while the timer ran: the graph and publishers
+            # are gone, and the process is stopping anyway.
 
     def _follow_subscribers(self) -> None:
         """Build PerceptionTargets and capture overlay input only while someone subscribes."""
