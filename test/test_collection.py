@@ -16,7 +16,7 @@
 The suite collects the same tests with launch_testing's pytest plugin as without it.
 
 The plugin, installed with launch_testing (colcon test, any sourced ROS 2), imports every test
-module while collecting: a module that skips at import (pytest.skip(allow_module_level=True),
+module while collecting: a module that skips at import (a module-level pytest.skip or
 importorskip) or fails to import there takes the whole collection with it, and colcon test then
 runs nothing. Here `pytest --collect-only` runs on test/ both ways, in two subprocesses at once,
 and the node ids are compared. A launch test module (it has a generate_test_description) is
