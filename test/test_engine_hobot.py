@@ -93,6 +93,7 @@ def test_logits_are_the_dequantized_outputs(pyeasy_dnn, tmp_path, fields):
     classes = int(np.prod(fields.get('output_shape', [1000])))
     assert (engine.input_height, engine.input_width, engine.num_classes) == (
         height, width, classes)
+    assert not engine.releases_gil
     for luma in (0, 37, 128, 255):
         logits = engine.infer(nv12_frame(luma, width, height))
         expected, winner = expected_logits(luma, classes, fields.get('output_type', 'float32'),
@@ -252,6 +253,7 @@ def test_forward_holds_the_gil_like_the_binding(pyeasy_dnn, tmp_path):
     latency_s = 0.4  # long beside the scheduler's stalls on a busy machine
     engine = create_engine(EngineSpec('hobot_dnn', write_model(
         tmp_path, latency_ms=latency_s * 1e3), {}))
+    assert not engine.releases_gil
     frame = nv12_frame(10)
     # Held: no other thread takes a step during the forward's sleep, however idle the machine.
     assert longest_stall_during(lambda: engine.infer(frame)) >= latency_s / 2

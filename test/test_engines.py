@@ -78,6 +78,7 @@ def test_fake_input_size_and_classes_are_options():
     engine = create_engine(EngineSpec('fake', '', {'input_size': [32, 48], 'num_classes': 7}))
     assert (engine.input_height, engine.input_width, engine.num_classes) == (32, 48, 7)
     assert engine.shape == ModelShape(32, 48, 7) and engine.input_nbytes == 32 * 48 * 3 // 2
+    assert engine.releases_gil
     assert engine.infer(nv12_frame(255, 48, 32)).shape == (7,)
     with pytest.raises(EngineError, match='75264 uint8.*2304 uint8 \\(48x32'):
         engine.infer(nv12_frame(255))
@@ -156,6 +157,7 @@ def test_fake_hold_gil_blocks_other_threads_like_pyeasy_dnn():
     latency_ms = GIL_TEST_LATENCY_S * 1e3
     holding = create_engine(EngineSpec('fake', '', {'latency_ms': latency_ms, 'hold_gil': True}))
     releasing = create_engine(EngineSpec('fake', '', {'latency_ms': latency_ms}))
+    assert not holding.releases_gil and releasing.releases_gil
     # Held: no other thread takes a step during the sleep in the forward (all but the few
     # microseconds of Python around it), however idle the machine.
     stall = longest_stall_during(lambda: holding.infer(nv12_frame(10)))
@@ -213,6 +215,7 @@ def test_onnxruntime_matches_a_numpy_reference(tmp_path):
     mean, std = [10.0, 20.0, 30.0], [2.0, 4.0, 8.0]
     engine = create_engine(EngineSpec('onnxruntime', str(path), {'mean': mean, 'std': std}))
     assert (engine.input_height, engine.input_width, engine.num_classes) == (6, 10, 18)
+    assert engine.releases_gil
     rng = np.random.default_rng(3)
     for _ in range(3):  # the engine reuses its buffers between calls
         nv12 = rng.integers(0, 256, 6 * 10 * 3 // 2, dtype=np.uint8)

@@ -16,7 +16,10 @@
 The engine interface: one NV12 frame in, float32 logits out; and what an engine kind declares.
 
 An engine instance is used by one thread at a time (pyeasy_dnn models must not be shared between
-threads); the pipeline runs every engine in worker processes of its own.
+threads); the pipeline runs every engine in worker processes of its own. ``releases_gil`` says
+whether other Python threads run during ``infer``: part of the interface that the check of the
+hobot_dnn engine against the board's real binding (outside this repository) reads and verifies,
+as test_engine_hobot.py and test_engines.py do here.
 
 Each engine module also declares an :class:`EngineKind`: its name, the model files it runs, the
 node parameters that feed its options and how a zoo model maps to its file. The registry
@@ -68,6 +71,8 @@ class EngineSpec:
 class Engine(abc.ABC):
     """A loaded model: ``infer`` turns an NV12 frame of the model's input size into logits."""
 
+    #: Whether infer() lets other Python threads run (pyeasy_dnn holds the GIL throughout).
+    releases_gil = True
     input_height: int
     input_width: int
     num_classes: int

@@ -223,6 +223,7 @@ class FakeEngine(Engine):
         self.num_classes = int(settings['num_classes'])
         self._latency_s = settings['latency_ms'] / 1e3
         self._hold_gil = bool(settings['hold_gil'])
+        self.releases_gil = not self._hold_gil
         self._device_s = 1.0 / settings['device_fps'] if settings['device_fps'] else 0.0
         self._fail_every = int(settings['fail_every'])
         self._hang_every = int(settings['hang_every'])

@@ -89,6 +89,9 @@ def _reason(exc: BaseException) -> str:
 class HobotDnnEngine(Engine):
     """A .bin model with NV12 input on the BPU; the file sets everything, so options are unused."""
 
+    #: pyeasy_dnn's forward holds the GIL from start to end (see the module docstring).
+    releases_gil = False
+
     def __init__(self, model_path: str, options: Mapping[str, Any]) -> None:
         """Load the model; EngineError names the file and what is wrong with it."""
         dnn = import_pyeasy_dnn()
