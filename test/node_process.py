@@ -39,6 +39,18 @@ def children_of(pid: int) -> List[int]:
     return children
 
 
+def default_ctrl_c() -> None:
+    """
+    Give a child the default SIGINT and SIGQUIT dispositions, as a terminal's Ctrl-C finds them.
+
+    A command started in the background by a non-interactive shell (``make test &``) ignores both,
+    and an ignored signal stays ignored across exec: ros2 launch would then ignore the SIGINT the
+    tests send it, as Python keeps an inherited SIG_IGN. Used as Popen's preexec_fn.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGQUIT, signal.SIG_DFL)
+
+
 def alive(pid: int) -> bool:
     """Tell whether ``pid`` exists and is not a zombie."""
     try:
@@ -61,7 +73,8 @@ class NodeProcess:
             params_file or str(package_config_path('classifier.yaml'))]
         command += list(ros_args)
         self.process = subprocess.Popen(command, stdout=subprocess.PIPE,
-                                        stderr=subprocess.STDOUT, text=True)
+                                        stderr=subprocess.STDOUT, text=True,
+                                        preexec_fn=default_ctrl_c)
         self.lines: List[str] = []
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()

@@ -30,7 +30,7 @@ import subprocess
 import sys
 import threading
 
-from node_process import alive, children_of, NodeProcess
+from node_process import alive, children_of, default_ctrl_c, NodeProcess
 import pytest
 
 TOPIC = '/ros2_launch_test/image_raw'
@@ -51,7 +51,8 @@ class LaunchProcess(NodeProcess):
     def __init__(self, *arguments: str) -> None:  # noqa: D107  (NodeProcess starts the node)
         self.process = subprocess.Popen(
             [ros2_command(), 'launch', 'rdk_classifier', 'classify.launch.py'] + list(arguments),
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            preexec_fn=default_ctrl_c)
         self.lines = []
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
