@@ -49,7 +49,7 @@ def content_frame(camera: str, y: int, token) -> Frame:
 
 
 class Recorder:
-    """Sends frames and records what the pipeline's worker threads hand back."""
+    """Sends frames and records what the pipeline's dispatcher hands back."""
 
     def __init__(self) -> None:
         self.sent: Dict[Tuple[str, int], int] = {}  # token -> luma

@@ -22,17 +22,18 @@ import threading
 import time
 from typing import List, Tuple
 
+from hypothesis import given, strategies as st
 from node_process import alive, children_of
 import numpy as np
 import pytest
 
 from rdk_classifier.engines import EngineError, EngineSpec
 from rdk_classifier.engines.fake import add_fault, closed_engines, taken_faults
-from rdk_classifier.inference import worker_thread
+from rdk_classifier.inference import dispatcher
 from rdk_classifier.inference.pipeline import Frame, InferencePipeline, Result, Settings
 from rdk_classifier.inference.processes import start_process, WORKER_MODULE
 from rdk_classifier.inference.stats import Counts
-from rdk_classifier.inference.worker import Worker
+from rdk_classifier.inference.worker import Reply, Worker
 
 SIZE = 224
 
@@ -44,7 +45,7 @@ def nv12_frame(camera: str, y: int, token) -> Frame:
 
 
 class Collector:
-    """Gathers results and drops reported by the pipeline's worker threads."""
+    """Gathers results and drops reported by the pipeline's dispatcher thread."""
 
     def __init__(self) -> None:
         self.results: List[Result] = []
@@ -206,8 +207,8 @@ def test_a_worker_killed_while_idle_is_replaced_and_the_next_frame_keeps_its_hea
         (worker,) = pipeline.worker_pids
         os.kill(worker, signal.SIGKILL)
         wait_for(lambda: not alive(worker), 'the worker to die')
-        # The worker thread finds out on sending this frame (its pipe is broken), or earlier on its
-        # idle check; either way the frame is dropped or classified as itself.
+        # The dispatcher finds out on sending this frame (its pipe is broken), or earlier when the
+        # idle worker's pipe ends; either way the frame is dropped or classified as itself.
         pipeline.submit(nv12_frame('cam', 20, token=0))
         collector.wait(lambda: collector.results or collector.drops)
         for token, y in enumerate((60, 130, 250), start=1):
@@ -228,7 +229,7 @@ def test_frames_queued_behind_a_killed_worker_are_dropped_and_later_ones_keep_he
     faults = str(tmp_path / 'faults')
     add_fault(faults, 'hang 60')
     pipeline = make_pipeline(collector, cameras=('a', 'b'), fault_file=faults)
-    # Both wait before start(): the worker thread sends a0, then b0 behind it in the other buffer.
+    # Both wait before start(): the dispatcher sends a0, then b0 behind it in the other buffer.
     pipeline.submit(nv12_frame('a', 40, token='a0'))
     pipeline.submit(nv12_frame('b', 80, token='b0'))
     pipeline.start()
@@ -253,7 +254,7 @@ def test_frames_queued_behind_a_killed_worker_are_dropped_and_later_ones_keep_he
 
 def test_a_failed_reload_drops_frames_with_the_reason_until_a_retry_loads(
         collector, tmp_path, monkeypatch):
-    monkeypatch.setattr(worker_thread, 'RETRY_FIRST_S', 2.0)  # frame 1 comes before it
+    monkeypatch.setattr(dispatcher, 'RETRY_FIRST_S', 2.0)  # frame 1 comes before it
     faults = str(tmp_path / 'faults')
     pipeline = make_pipeline(collector, fault_file=faults)
     pipeline.start()
@@ -271,7 +272,7 @@ def test_a_failed_reload_drops_frames_with_the_reason_until_a_retry_loads(
         counts = counts_of(pipeline, 'cam')
     finally:
         pipeline.stop()
-    # Frame 0 finds the worker dead, unless the worker thread's idle check found it first.
+    # Frame 0 finds the worker dead, unless the dispatcher saw its pipe end first.
     assert 'died' in collector.drops[0][2] or 'injected load failure' in collector.drops[0][2]
     assert 'injected load failure' in collector.drops[1][2]
     assert [r.token for r in collector.results] == [2]
@@ -297,9 +298,61 @@ def test_stop_during_a_slow_reload_returns_at_once(collector, tmp_path):
     assert segments and not [s for s in segments if os.path.exists(s)]
 
 
+def test_the_other_workers_serve_while_a_replacement_loads(collector, tmp_path):
+    # One thread drives every worker: a replacement's load must not hold it up.
+    faults = str(tmp_path / 'faults')
+    pipeline = make_pipeline(collector, threads=2, fault_file=faults)
+    pipeline.start()
+    try:
+        add_fault(faults, 'slow_load 60')
+        victim = pipeline.worker_pids[0]
+        os.kill(victim, signal.SIGKILL)
+        wait_for(lambda: taken_faults(faults), 'the replacement to start loading')
+        assert pipeline.ready_workers == 1
+        for token, y in enumerate((30, 90, 150, 210)):
+            pipeline.submit(nv12_frame('cam', y, token=token))
+            collector.wait(lambda: collector.results and collector.results[-1].token == token)
+            assert collector.results[-1].top[0][0] == y * 1000 // 256
+        assert pipeline.ready_workers == 1  # still loading: the survivor answered them all
+    finally:
+        pipeline.stop()
+    assert not collector.drops
+
+
+def test_replies_carry_the_top_k_settings_of_their_request(collector):
+    pipeline = make_pipeline(collector)
+    pipeline.start()
+    try:
+        for token, (k, threshold) in enumerate(((1, 0.0), (4, 0.0), (5, 0.2))):
+            pipeline.apply(Settings(top_k=k, score_threshold=threshold))
+            pipeline.submit(nv12_frame('cam', 100, token=token))
+            collector.wait(lambda: len(collector.results) == token + 1)
+    finally:
+        pipeline.stop()
+    tops = [result.top for result in collector.results]
+    assert [len(top) for top in tops[:2]] == [1, 4]
+    assert tops[2] and all(score >= 0.2 for _, score in tops[2]) and len(tops[2]) < 5
+    assert all(top[0][0] == 100 * 1000 // 256 for top in tops)
+
+
+@given(st.integers(-2**63, 2**63 - 1), st.floats(0, 1e3), st.floats(0, 1e3),
+       st.one_of(st.lists(st.tuples(st.integers(0, 2**32 - 1), st.floats(allow_nan=False)),
+                          max_size=20), st.none()),
+       st.text())
+def test_a_reply_reads_back_as_sent(request_id, infer_s, post_s, top, error):
+    reply = Reply(request_id, top, infer_s, post_s, error if top is None else '')
+    assert Reply.decode(reply.encode()) == reply
+
+
+@pytest.mark.parametrize('message', [b'', b'\x00' * 8, b'\x00' * 25 + b'\x01\x02'])
+def test_a_truncated_reply_is_refused(message):
+    with pytest.raises(ValueError, match='not a reply'):
+        Reply.decode(message)
+
+
 def test_a_replacement_worker_closes_its_engine_when_the_pipeline_stops(collector, tmp_path):
-    # Replacements are started by a worker thread; the parent-death signal must not fire when
-    # that thread ends before the worker is asked to exit.
+    # Replacements are ordered by the dispatcher thread; the parent-death signal must not fire
+    # when that thread ends before the worker is asked to exit.
     faults = str(tmp_path / 'faults')
     pipeline = make_pipeline(collector, threads=2, fault_file=faults)
     pipeline.start()
@@ -342,7 +395,7 @@ def test_a_paused_pipeline_hands_over_nothing_and_counts_every_frame(collector):
     pipeline.start()
     try:
         pipeline.submit(nv12_frame('cam', 40, token='in flight'))
-        wait_for(lambda: pipeline.in_flight == 1, 'the frame taken by the worker thread')
+        wait_for(lambda: pipeline.in_flight == 1, 'the frame taken by the dispatcher')
         pipeline.submit(nv12_frame('cam', 50, token='waiting'))
         pipeline.pause()
         pipeline.submit(nv12_frame('cam', 60, token='while paused'))

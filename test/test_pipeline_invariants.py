@@ -25,7 +25,7 @@ worker reloads, and may start it again. Checked (see rdk_classifier/inference/pi
   a camera's results never go back to an older frame;
 - received == published + drops for every camera once idle, and again once stopped;
 - worker_restarts == the worker processes that ended: killed here, that took a hang, exit or
-  fail_load fault (the fault file records which process took each), or that their worker thread
+  fail_load fault (the fault file records which process took each), or that the dispatcher
   killed for a timeout (the drop message names the process);
 - stop() returns in < 2 s (a generous bound on a busy machine; the design needs ~0.1 s), and
   leaves no worker process and no shared memory behind.

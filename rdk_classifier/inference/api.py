@@ -15,8 +15,8 @@
 """
 What goes into the pipeline and what comes out: frames, results, run-time settings (no ROS).
 
-Plain frozen dataclasses, shared by the latest-frame slots, the worker threads and the pipeline
-(rdk_classifier.inference.slots, .worker_thread, .pipeline) and by their callers. Immutable, so
+Plain frozen dataclasses, shared by the latest-frame slots, the dispatcher and the pipeline
+(rdk_classifier.inference.slots, .dispatcher, .pipeline) and by their callers. Immutable, so
 any thread may read them.
 """
 

@@ -32,8 +32,8 @@ pixels across (JPEG_MIN_DOWNSCALE).
 
 cv_bridge is not used: it cannot produce NV12 and copies every frame.
 
-A converter keeps scratch buffers, so one converter serves one thread at a time; the pipeline
-gives each worker thread its own.
+A converter keeps scratch buffers, so one converter serves one thread at a time; the pipeline's
+dispatcher keeps one per worker.
 """
 
 import re

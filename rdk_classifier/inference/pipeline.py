@@ -16,8 +16,8 @@
 The worker pipeline: camera frames in, classifications out, on worker processes (no ROS inside).
 
 The rooms: rdk_classifier.inference.slots (the latest frame of each camera, round robin, and all
-the counting), .worker_thread (one thread driving each worker process), .worker (both sides of
-a worker process's pipe), .processes (starting them), .frames (conversion to NV12),
+the counting), .dispatcher (the one thread that drives every worker process), .worker (both
+sides of a worker process's pipe), .processes (starting them), .frames (conversion to NV12),
 .postprocess (softmax and top-k). :class:`InferencePipeline` wires them and is all its callers
 (the ROS node) use: :meth:`~InferencePipeline.submit` frames, results through ``on_result``,
 :meth:`~InferencePipeline.snapshot` of the counts, :meth:`~InferencePipeline.pause`,
@@ -27,17 +27,17 @@ a worker process's pipe), .processes (starting them), .frames (conversion to NV1
 Threading model
 ---------------
 :meth:`InferencePipeline.submit` only stores the frame in its camera's latest-frame slot and
-returns. Each of the ``threads`` worker processes is driven by its own worker thread, which
-takes frames, converts them, has its worker run them and calls ``on_result`` (and
-``on_drop``) from that thread. Results of one camera are delivered in frame order.
+returns. One dispatcher thread drives all ``threads`` worker processes: it takes frames,
+converts them, has a free worker run each, and calls ``on_result`` (and ``on_drop``) from that
+thread. Results of one camera are delivered in frame order.
 
 Why processes: pyeasy_dnn holds the GIL for the whole forward and a loaded model must not be
 shared between threads, so only processes overlap inference on the board (the zoo's multi-thread
 figures). Every engine runs the same way, which also lets a hung forward be killed (see
-rdk_classifier.inference.worker_thread for replacements). Workers are started as processes of
+rdk_classifier.inference.dispatcher for replacements). Workers are started as processes of
 their own that import only the worker modules, from one thread that lives as long as the
 pipeline, and die with the node (PR_SET_PDEATHSIG; rdk_classifier.inference.processes).
-:meth:`stop` joins the worker threads, so it must not be called from ``on_result`` or
+:meth:`stop` joins the dispatcher thread, so it must not be called from ``on_result`` or
 ``on_drop``.
 
 Invariants (tested in test/test_pipeline_invariants.py and test/test_fault_invariants.py)
@@ -66,14 +66,13 @@ import numpy as np
 
 from rdk_classifier.engines import EngineError, EngineSpec, ModelShape
 from rdk_classifier.inference.api import Frame, PipelineStopping, Result, Settings
+from rdk_classifier.inference.dispatcher import Dispatcher
 from rdk_classifier.inference.frames import (compressed_image_size, DEFAULT_MAX_PIXELS,
                                              NV12Converter)
-from rdk_classifier.inference.postprocess import softmax, top_k
 from rdk_classifier.inference.processes import ProcessStarter
 from rdk_classifier.inference.slots import FrameSlots, Taken
 from rdk_classifier.inference.stats import CameraSnapshot
-from rdk_classifier.inference.worker import Worker
-from rdk_classifier.inference.worker_thread import WorkerThread
+from rdk_classifier.inference.worker import Reply, Worker
 
 __all__ = ['Frame', 'InferencePipeline', 'ModelShape', 'PipelineSnapshot', 'Result', 'Settings']
 
@@ -104,10 +103,10 @@ class InferencePipeline:
         """
         Create the pipeline; nothing runs before :meth:`start`.
 
-        ``on_result(result)`` and ``on_drop(camera, reason, message)`` are called from worker
-        threads; on_drop reports frames dropped as malformed or by the engine. ``settings`` may
-        be changed at any time with :meth:`apply`. Frames over ``max_pixels`` are malformed
-        (see NV12Converter).
+        ``on_result(result)`` and ``on_drop(camera, reason, message)`` are called from the
+        dispatcher thread; on_drop reports frames dropped as malformed or by the engine.
+        ``settings`` may be changed at any time with :meth:`apply`. Frames over ``max_pixels``
+        are malformed (see NV12Converter).
         """
         if threads < 1:
             raise ValueError('threads must be >= 1, got %d' % threads)
@@ -119,12 +118,12 @@ class InferencePipeline:
         self._slots = FrameSlots(cameras)
         self._host = _Host(self._slots, settings, on_result, on_drop)
         self._workers: List[Worker] = []
-        self._worker_threads: List[WorkerThread] = []
+        self._dispatcher: Optional[Dispatcher] = None
         self._starter: Optional[ProcessStarter] = None
 
     @property
     def threads(self) -> int:
-        """How many worker processes (and worker threads driving them) the pipeline runs."""
+        """How many worker processes the pipeline runs."""
         return self._threads
 
     @property
@@ -134,8 +133,8 @@ class InferencePipeline:
 
     @property
     def in_flight(self) -> int:
-        """How many frames the worker threads hold (taken and not yet published or dropped)."""
-        return sum(thread.in_flight for thread in self._worker_threads)
+        """How many frames the workers hold (taken and not yet published or dropped)."""
+        return self._dispatcher.in_flight if self._dispatcher is not None else 0
 
     @property
     def ready_workers(self) -> int:
@@ -159,7 +158,7 @@ class InferencePipeline:
 
     def start(self) -> ModelShape:
         """
-        Start the workers (loading the model in each, all at once) and the worker threads.
+        Start the workers (loading the model in each, all at once) and the dispatcher.
 
         Raises EngineError with the engine's one-line reason when the model cannot be loaded.
         A stopped pipeline can be started again.
@@ -174,7 +173,7 @@ class InferencePipeline:
                 worker.launch()
             for worker in self._workers:
                 shape = worker.wait_loaded(self._slots.stopping)
-            # Built here, so a geometry that cannot work fails start() instead of a thread.
+            # Built here, so a geometry that cannot work fails start() instead of the dispatcher.
             converters = [NV12Converter(shape.input_width, shape.input_height,
                                         self._resize_mode, self._crop_pct, self._max_pixels)
                           for _ in self._workers]
@@ -189,11 +188,8 @@ class InferencePipeline:
         # with several, a frame queued behind one worker would finish after newer frames that
         # another worker started, and be dropped as stale.
         depth = 2 if self._threads == 1 else 1
-        self._worker_threads = [WorkerThread(self._host, worker, converter, index, depth)
-                                for index, (worker, converter)
-                                in enumerate(zip(self._workers, converters))]
-        for thread in self._worker_threads:
-            thread.start()
+        self._dispatcher = Dispatcher(self._host, self._workers, converters, depth)
+        self._dispatcher.start()
         return shape
 
     def submit(self, frame: Frame) -> None:
@@ -206,11 +202,11 @@ class InferencePipeline:
         self._host.report_drop(camera, 'dropped_bad', message)
 
     def stop(self) -> None:
-        """Stop the worker threads and the worker processes; safe to call more than once."""
+        """Stop the dispatcher and the worker processes; safe to call more than once."""
         self._slots.close()
-        for thread in self._worker_threads:
-            thread.join()
-        self._worker_threads = []
+        if self._dispatcher is not None:
+            self._dispatcher.join()
+            self._dispatcher = None
         self._host.workers = []
         self._slots.discard_waiting('dropped_stopped')
         deadline = time.monotonic() + WORKER_EXIT_S
@@ -227,7 +223,7 @@ class InferencePipeline:
         """
         Hand over no more results until :meth:`resume`; the workers stay loaded.
 
-        Returns once no result is being handed over (a worker thread may be inside on_result),
+        Returns once no result is being handed over (the dispatcher may be inside on_result),
         so the caller can then disable what on_result publishes through.
         """
         self._slots.pause()
@@ -238,7 +234,7 @@ class InferencePipeline:
 
 
 class _Host:
-    """The pipeline as its worker threads see it (a WorkerHost): slots, settings, callbacks."""
+    """The pipeline as its dispatcher sees it (a WorkerHost): slots, settings, callbacks."""
 
     settings: Settings  # an attribute here: apply() replaces it
 
@@ -269,25 +265,27 @@ class _Host:
         """Return how many replacement worker processes were started so far."""
         return self._restarts
 
-    def take(self, block: bool) -> Optional[Taken]:
+    def take(self) -> Optional[Taken]:
         """Take a frame from the slots."""
-        return self._slots.take(block)
+        return self._slots.take()
 
-    def deliver(self, taken: Taken, logits: np.ndarray, convert_s: float, infer_s: float,
+    def arm(self, wake: Callable[[], None]) -> bool:
+        """Have the next frame submitted call ``wake`` (see FrameSlots.arm)."""
+        return self._slots.arm(wake)
+
+    def deliver(self, taken: Taken, reply: Reply, convert_s: float,
                 captured: Optional[np.ndarray]) -> None:
-        """Post-process an answered frame and hand its result over (or count why not)."""
-        settings = self.settings
-        start = time.perf_counter()
-        top = top_k(softmax(logits), settings.top_k, settings.score_threshold)
-        post_s = time.perf_counter() - start
+        """Hand an answered frame's result over (or count why not)."""
         frame = taken.frame
-        for stage, seconds in (('convert', convert_s), ('infer', infer_s), ('post', post_s)):
+        for stage, seconds in (('convert', convert_s), ('infer', reply.infer_s),
+                               ('post', reply.post_s)):
             self._slots.time(frame.camera, stage, seconds)
         # A compressed frame converted, so its header parses (a few microseconds).
         size = (compressed_image_size(frame.data)[1:] if frame.compressed
                 else (frame.width, frame.height))
-        result = Result(frame.camera, frame.token, top, convert_s, infer_s, post_s, captured,
-                        size)
+        assert reply.top is not None  # failed replies are dropped, not delivered
+        result = Result(frame.camera, frame.token, reply.top, convert_s, reply.infer_s,
+                        reply.post_s, captured, size)
         self._slots.hand_over(taken, result, self._on_result)
 
     def drop(self, taken: Taken, counter: str, message: str) -> None:

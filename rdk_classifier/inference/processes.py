@@ -31,8 +31,8 @@ counts as a worker restart).
 Threading: every process is started by the one thread of a :class:`ProcessStarter`, which lives
 as long as the pipeline runs: the kernel sends the parent-death signal (PR_SET_PDEATHSIG, armed
 by the worker) when the *thread* that started a process exits, so a process started from a
-worker thread would be killed when that thread ends. :meth:`ProcessStarter.take` may be called
-from any thread.
+shorter-lived thread would be killed when that thread ends. :meth:`ProcessStarter.take` may be
+called from any thread.
 """
 
 from collections import deque

@@ -26,9 +26,11 @@ The slots also hold every camera's counters and stage timings (rdk_classifier.in
 all the counting of the pipeline happens here, through :meth:`submit`, :meth:`reject`,
 :meth:`hand_over`, :meth:`drop` and :meth:`discard_waiting`.
 
-Threading: any thread may call any method. One condition guards the slots and the
-paused/stopping state; each camera has its own delivery lock, held while its result is handed
-over (so :meth:`pause` can wait for a hand-over in progress), and its statistics their own lock.
+Threading: any thread may call any method. One lock guards the slots, the paused/stopping state
+and the taker's wake-up (:meth:`FrameSlots.arm`: the taker, the pipeline's dispatcher, sleeps on
+its own file descriptors and the next frame calls it back). Each camera has its own delivery
+lock, held while its result is handed over (so :meth:`pause` can wait for a hand-over in
+progress), and its statistics their own lock.
 """
 
 from dataclasses import dataclass
@@ -38,9 +40,6 @@ from typing import Callable, Dict, Iterable, Optional
 
 from rdk_classifier.inference.api import Frame, PipelineStopping, Result
 from rdk_classifier.inference.stats import CameraSnapshot, CameraStats
-
-#: How long a blocking take waits for a frame before returning None (its caller's health check).
-TAKE_WAIT_S = 0.5
 
 
 class _CameraSlot:
@@ -69,12 +68,13 @@ class FrameSlots:
     """One latest-frame slot per camera; see the module docstring."""
 
     def __init__(self, cameras: Iterable[str]) -> None:
-        """Create an empty slot per camera; frames wait in it until a worker thread takes them."""
+        """Create an empty slot per camera; frames wait in it until the dispatcher takes them."""
         self._slots: Dict[str, _CameraSlot] = {camera: _CameraSlot() for camera in cameras}
-        self._ready = threading.Condition()
+        self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._paused = False
-        self._idle_takers = 0
+        #: Called by the next submit (see arm): the taker sleeps until then.
+        self._wake: Optional[Callable[[], None]] = None
 
     @property
     def cameras(self) -> Iterable[str]:
@@ -91,14 +91,16 @@ class FrameSlots:
         self._stopping.clear()
 
     def close(self) -> None:
-        """Refuse frames (dropped_stopped); takers get PipelineStopping."""
-        with self._ready:
+        """Refuse frames (dropped_stopped); takers get PipelineStopping (and are woken)."""
+        with self._lock:
             self._stopping.set()
-            self._ready.notify_all()
+            wake, self._wake = self._wake, None
+        if wake is not None:
+            wake()
 
     def pause(self) -> None:
         """Hand over nothing more; return once no hand-over is in progress."""
-        with self._ready:
+        with self._lock:
             self._paused = True
         self.discard_waiting('dropped_disabled')
         for slot in self._slots.values():
@@ -107,13 +109,13 @@ class FrameSlots:
 
     def resume(self) -> None:
         """Hand over results again."""
-        with self._ready:
+        with self._lock:
             self._paused = False
 
     def submit(self, frame: Frame) -> None:
         """Store a frame in its camera's slot (counted); returns at once."""
         slot = self._slots[frame.camera]
-        with self._ready:
+        with self._lock:
             slot.stats.count('received')
             if self._stopping.is_set():
                 slot.stats.count('dropped_stopped')
@@ -126,13 +128,15 @@ class FrameSlots:
             slot.pending_seq = slot.next_seq
             slot.next_seq += 1
             if replacing:
-                # A taker was woken for the frame replaced: no need to wake another.
+                # The taker was woken for the frame replaced: no need to wake it again.
                 slot.stats.count('dropped_busy')
                 return
             # Fairness: a camera waits from its first untaken frame; a replacement does not
             # send it to the back of the line.
             slot.pending_since = time.monotonic()
-            self._ready.notify()
+            wake, self._wake = self._wake, None
+        if wake is not None:
+            wake()
 
     def reject(self, camera: str) -> None:
         """Count a frame of ``camera`` that arrived malformed, before it became a Frame."""
@@ -140,37 +144,33 @@ class FrameSlots:
         stats.count('received')
         stats.count('dropped_bad')
 
-    def take(self, block: bool) -> Optional[Taken]:
-        """
-        Take the longest-waiting frame; PipelineStopping once closed.
+    def take(self) -> Optional[Taken]:
+        """Take the longest-waiting frame (round robin), or None; PipelineStopping once closed."""
+        with self._lock:
+            if self._stopping.is_set():
+                raise PipelineStopping()
+            waiting = [s for s in self._slots.values() if s.pending is not None]
+            if not waiting:
+                return None
+            # Round robin: the camera served least recently goes first.
+            slot = min(waiting, key=lambda s: (s.last_taken, s.pending_since))
+            frame, slot.pending = slot.pending, None
+            assert frame is not None
+            slot.last_taken = time.monotonic()
+            return Taken(frame, slot.pending_seq)
 
-        Blocking, return None after TAKE_WAIT_S without a frame. Without ``block`` (a busy taker
-        prefetching), return None at once when no frame waits or when a blocked taker could
-        start it right away.
+    def arm(self, wake: Callable[[], None]) -> bool:
         """
-        with self._ready:
-            while True:
-                if self._stopping.is_set():
-                    raise PipelineStopping()
-                if not block and self._idle_takers:
-                    return None
-                waiting = [s for s in self._slots.values() if s.pending is not None]
-                if waiting:
-                    # Round robin: the camera served least recently goes first.
-                    slot = min(waiting, key=lambda s: (s.last_taken, s.pending_since))
-                    frame, slot.pending = slot.pending, None
-                    assert frame is not None
-                    slot.last_taken = time.monotonic()
-                    return Taken(frame, slot.pending_seq)
-                if not block:
-                    return None
-                self._idle_takers += 1
-                try:
-                    notified = self._ready.wait(TAKE_WAIT_S)
-                finally:
-                    self._idle_takers -= 1
-                if not notified:
-                    return None
+        Have the next frame submitted call ``wake()``, once.
+
+        Returns False, arming nothing, when a frame already waits or the slots are closed.
+        """
+        with self._lock:
+            waiting = any(s.pending is not None for s in self._slots.values())
+            if waiting or self._stopping.is_set():
+                return False
+            self._wake = wake
+            return True
 
     def hand_over(self, taken: Taken, result: Result,
                   on_result: Callable[[Result], None]) -> None:
@@ -197,7 +197,7 @@ class FrameSlots:
 
     def discard_waiting(self, counter: str) -> None:
         """Drop the frames waiting in the slots, counting each in ``counter``."""
-        with self._ready:
+        with self._lock:
             for slot in self._slots.values():
                 if slot.pending is not None:
                     slot.pending = None

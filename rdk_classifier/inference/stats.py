@@ -15,7 +15,7 @@
 """
 Thread-safe counters and timing windows of the pipeline's cameras (no ROS inside).
 
-Frame producers and worker threads record events from several threads; a reader (the node's
+Frame producers and the dispatcher record events from several threads; a reader (the node's
 diagnostics timer) takes a typed snapshot (:class:`CameraSnapshot`) at one instant. One lock
 per camera keeps each record call to a few hundred nanoseconds. :class:`TimingWindow` is also
 for timings measured outside the pipeline (the node's end-to-end latency).

@@ -16,26 +16,31 @@
 Inference worker processes: both sides of the pipe (no ROS inside).
 
 A worker process loads one engine and runs forwards on the NV12 frames its parent writes into
-two shared-memory input buffers. It imports this module and the engine it builds, never the
-node (how it is started: rdk_classifier.inference.processes).
+two shared-memory input buffers, then post-processes the logits (softmax, top-k) itself: the
+node's one dispatcher thread gets back a few (class, score) pairs instead of every logit, so it
+spends no time on them. It imports this module, the post-processing and the engine it builds,
+never the node (how it is started: rdk_classifier.inference.processes).
 
 Protocol, one pipe per process (a replacement gets a new pipe, so no old reply can reach it):
 
 - parent -> worker: the :class:`EngineSpec` to build;
 - worker -> parent: :class:`Loaded` (the model's shape, or the one-line reason it did not load);
 - parent -> worker: the name of the shared memory holding the input buffers;
-- parent -> worker: :class:`Request` (request id, buffer index) packed as ``_REQUEST`` bytes
-  (one per frame: a struct costs the node less than pickling), or empty bytes to exit;
-- worker -> parent: :class:`Reply` echoing the request id, with the logits or the engine's error.
+- parent -> worker: :class:`Request` (request id, buffer index, top-k settings) packed as
+  ``_REQUEST`` bytes, or empty bytes to exit;
+- worker -> parent: :class:`Reply` echoing the request id, with the top (class, score) pairs or
+  the engine's error, packed as ``_REPLY`` bytes then ``_PAIR``s or the error text.
+
+Per-frame messages are structs, not pickles: they cost the node's thread less.
 
 The parent owns the shared memory (multiprocessing.shared_memory, unlinked by
 :meth:`Worker.close`); a worker maps it by name from /dev/shm, so it never starts a resource
 tracker of its own (one that would unlink the parent's buffers when the worker dies).
 
-Threading: a :class:`Worker` (the parent side) is used by one thread at a time: its worker
-thread (rdk_classifier.inference.worker_thread) while the pipeline runs, then the thread that
-stops the pipeline. Every wait polls a ``stopping`` event, so stopping never waits for a load or
-a forward. Processes come from a ``take`` callable (the pipeline's
+Threading: a :class:`Worker` (the parent side) is used by one thread at a time: the pipeline's
+dispatcher thread (rdk_classifier.inference.dispatcher) while the pipeline runs, then the thread
+that stops the pipeline. Every wait polls a ``stopping`` event, so stopping never waits for a
+load or a forward. Processes come from a ``take`` callable (the pipeline's
 rdk_classifier.inference.processes.ProcessStarter), which starts them on one long-lived thread,
 for the parent-death signal's sake.
 """
@@ -59,6 +64,7 @@ import numpy as np
 
 from rdk_classifier.engines import create_engine, EngineError, EngineSpec, ModelShape
 from rdk_classifier.inference.api import PipelineStopping
+from rdk_classifier.inference.postprocess import softmax, top_k
 
 #: How long a worker may take to load its model.
 LOAD_TIMEOUT_S = 120.0
@@ -71,8 +77,12 @@ _PR_SET_PDEATHSIG = 1
 #: not chained: its traceback holds multiprocessing's BytesIO buffers (pickled messages, reads
 #: in progress), and Python 3.12.0-3.12.1 can crash collecting those in a cycle (gh-111049).
 _PIPE_BROKEN = object()
-#: A request on the pipe: request id, input buffer index.
-_REQUEST = struct.Struct('<qB')
+#: A request on the pipe: request id, input buffer index, top k, score threshold.
+_REQUEST = struct.Struct('<qBHd')
+#: A reply: request id, whether the engine failed, forward and post-processing seconds; then
+#: the (class, score) pairs, or the error text.
+_REPLY = struct.Struct('<q?dd')
+_PAIR = struct.Struct('<Id')
 #: The exit request.
 _EXIT = b''
 
@@ -87,20 +97,46 @@ class Loaded:
 
 @dataclass(frozen=True)
 class Request:
-    """Run the engine on input buffer ``buffer``; the reply carries ``request_id`` back."""
+    """
+    Run the engine on input buffer ``buffer``; the reply carries ``request_id`` back.
+
+    It keeps the ``top_k`` best classes scoring at least ``score_threshold``.
+    """
 
     request_id: int
     buffer: int
+    top_k: int = 5
+    score_threshold: float = 0.0
 
 
 @dataclass(frozen=True)
 class Reply:
-    """The outcome of one request: logits and forward seconds, or the engine's error."""
+    """The outcome of one request: top (class, score) pairs and timings, or the engine's error."""
 
     request_id: int
-    logits: Optional[np.ndarray]
+    top: Optional[List[Tuple[int, float]]]
     infer_s: float
+    post_s: float = 0.0
     error: str = ''
+
+    def encode(self) -> bytes:
+        """Return the reply as sent on the pipe (see the module docstring)."""
+        head = _REPLY.pack(self.request_id, self.top is None, self.infer_s, self.post_s)
+        if self.top is None:
+            return head + self.error.encode('utf-8', 'replace')
+        return head + b''.join(_PAIR.pack(index, score) for index, score in self.top)
+
+    @staticmethod
+    def decode(message: bytes) -> 'Reply':
+        """Return the reply that :meth:`encode` gave ``message``; ValueError if it is not one."""
+        try:
+            request_id, failed, infer_s, post_s = _REPLY.unpack_from(message)
+            body = message[_REPLY.size:]
+            if failed:
+                return Reply(request_id, None, infer_s, post_s, body.decode('utf-8', 'replace'))
+            return Reply(request_id, list(_PAIR.iter_unpack(body)), infer_s, post_s)
+        except struct.error as exc:
+            raise ValueError('not a reply (%d bytes): %s' % (len(message), exc)) from None
 
 
 class WorkerFailure(Exception):
@@ -134,15 +170,20 @@ def serve(conn: Connection, parent_pid: int) -> None:
             message = conn.recv_bytes()
             if message == _EXIT:
                 break
-            request_id, buffer = _REQUEST.unpack(message)
+            request_id, buffer, k, threshold = _REQUEST.unpack(message)
             started = time.perf_counter()
+            infer_s = 0.0
             try:
                 logits = engine.infer(inputs[buffer])
+                infer_s = time.perf_counter() - started
+                top = top_k(softmax(logits), k, threshold)
             except Exception as exc:  # noqa: B902 - report engine faults, keep serving
-                conn.send(Reply(request_id, None, time.perf_counter() - started,
-                                '%s: %s' % (type(exc).__name__, exc)))
-                continue
-            conn.send(Reply(request_id, logits, time.perf_counter() - started))
+                reply = Reply(request_id, None, infer_s or time.perf_counter() - started,
+                              error='%s: %s' % (type(exc).__name__, exc))
+            else:
+                reply = Reply(request_id, top, infer_s,
+                              time.perf_counter() - started - infer_s)
+            conn.send_bytes(reply.encode())
     except EOFError:
         pass  # the node closed the pipe
     finally:
@@ -171,7 +212,7 @@ class Worker:
     The parent side of one worker slot: its current process, pipe and input buffers.
 
     The process is replaced after failures; the shared memory (two input buffers, so the worker
-    thread can convert the next frame while the engine runs on the current one) stays until
+    dispatcher can convert the next frame while the engine runs on the current one) stays until
     :meth:`close`.
     """
 
@@ -206,6 +247,10 @@ class Worker:
         """Return the exit code of an ended process (reaping it), or None."""
         return None if self._process is None else self._process.poll()
 
+    def fileno(self) -> int:
+        """Return the current pipe's descriptor, to poll (readable: a message, or the end)."""
+        return self._pipe().fileno()
+
     def launch(self, replacement: bool = False) -> None:
         """
         Have a process load the model; :meth:`wait_loaded` finishes the start.
@@ -235,8 +280,7 @@ class Worker:
                 raise EngineError('the %s worker process exited while loading %s'
                                   % (self._spec.kind, self._model_name()))
             if loaded is None:
-                raise EngineError('the %s engine did not load %s within %.0f s'
-                                  % (self._spec.kind, self._model_name(), timeout))
+                raise EngineError(self.abandon_load(timeout))
             if loaded.shape is None:
                 raise EngineError(loaded.error)
             self._attach_inputs(loaded.shape)
@@ -246,9 +290,16 @@ class Worker:
         self.loaded = True
         return loaded.shape
 
+    def abandon_load(self, timeout: float) -> str:
+        """Kill a process that did not load within ``timeout`` seconds; return the reason."""
+        self.kill()
+        return ('the %s engine did not load %s within %.0f s'
+                % (self._spec.kind, self._model_name(), timeout))
+
     def send(self, request: Request) -> None:
         """Queue a request at the process; WorkerFailure if it died."""
-        if not self._send(_REQUEST.pack(request.request_id, request.buffer)):
+        if not self._send(_REQUEST.pack(request.request_id, request.buffer, request.top_k,
+                                        request.score_threshold)):
             raise WorkerFailure(self._death())
         self._outstanding += 1
 
@@ -260,13 +311,18 @@ class Worker:
         PipelineStopping as soon as ``stopping`` is set (a hung forward must not delay exit).
         """
         deadline = None if timeout is None else time.monotonic() + timeout
-        reply = self._receive(deadline, stopping)
-        if reply is _PIPE_BROKEN:
+        message = self._receive(deadline, stopping, pickled=False)
+        if message is _PIPE_BROKEN:
             raise WorkerFailure(self._death())
-        if reply is None:
+        if message is None:
             assert timeout is not None  # _receive returns None only at a deadline
             raise WorkerFailure('worker process %s: inference took longer than %.0f ms'
                                 % (self._pid, timeout * 1e3))
+        try:
+            reply = Reply.decode(message)
+        except ValueError as exc:
+            raise WorkerFailure('worker process %s broke the protocol: %s'
+                                % (self._pid, exc)) from None
         self._outstanding -= 1
         return reply
 
@@ -300,8 +356,13 @@ class Worker:
             self._process.wait()
             self._process = self._pid = None
 
-    def _receive(self, deadline: Optional[float], stopping: threading.Event) -> Any:
-        """Return the next message, None at ``deadline``, _PIPE_BROKEN if the pipe broke."""
+    def _receive(self, deadline: Optional[float], stopping: threading.Event,
+                 pickled: bool = True) -> Any:
+        """
+        Return the next message, None at ``deadline``, _PIPE_BROKEN if the pipe broke.
+
+        ``pickled``: unpickle it (Loaded), else return its bytes (replies).
+        """
         conn = self._pipe()
         try:
             poller = self._poller_of(conn)
@@ -310,7 +371,7 @@ class Worker:
                     raise PipelineStopping()
                 if deadline is not None and time.monotonic() >= deadline:
                     return None
-            return conn.recv()
+            return conn.recv() if pickled else conn.recv_bytes()
         except (EOFError, OSError):
             return _PIPE_BROKEN
 

@@ -16,7 +16,7 @@
 The node's /diagnostics: one status per camera, once a second, from the pipeline's counts.
 
 Threading: :meth:`Diagnostics.publish` runs on the executor thread (the 1 Hz timer); it reads
-snapshots of the pipeline's counters, which the worker threads keep under their own locks.
+snapshots of the pipeline's counters, which the dispatcher keeps under their own locks.
 """
 
 from dataclasses import asdict, dataclass, field

@@ -15,7 +15,7 @@
 """
 Message building: pure functions from results and state to ROS messages (no node inside).
 
-Called from the pipeline's worker threads (classification, overlay) and the node's executor
+Called from the pipeline's dispatcher thread (classification, overlay) and the node's executor
 (label and vision info, diagnostics); nothing here keeps state, so any thread may call them.
 """
 

@@ -34,7 +34,7 @@ are in rdk_classifier.ros.main.
 
 Threading: the executor thread runs subscriptions (rdk_classifier.ros.cameras), the 1 Hz
 diagnostics timer, parameter changes and transitions. Results are published from the pipeline's
-worker threads (rdk_classifier.ros.outputs; rclpy publishers are thread-safe). See
+dispatcher thread (rdk_classifier.ros.outputs; rclpy publishers are thread-safe). See
 rdk_classifier.inference.pipeline for the workers.
 """
 
@@ -360,7 +360,7 @@ class ClassifierNode(LifecycleNode):
     # Results -------------------------------------------------------------------------------
 
     def _publish_result(self, result: Result) -> None:
-        """Publish one classification (called from a worker thread)."""
+        """Publish one classification (called from the pipeline's dispatcher thread)."""
         configured = self._configured
         if configured is None:
             return  # cleaned up while the result was on its way

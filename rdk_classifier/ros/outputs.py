@@ -16,7 +16,7 @@
 The result side of the node: one camera's publishers, and publishing one result on them.
 
 Threading: publishers are created and destroyed on the executor thread (configure, cleanup);
-:func:`publish_result` runs on the pipeline's worker threads (rclpy publishers are thread-safe;
+:func:`publish_result` runs on the pipeline's dispatcher thread (rclpy publishers are thread-safe;
 one camera's results are handed over one at a time, in frame order). All of them are lifecycle
 publishers: they publish only while the node is active.
 
@@ -70,7 +70,7 @@ class PerceptionOutput:
     clock: Clock
     rate: 'perception.ClassificationRate'
     #: Whether anyone subscribes: nothing is built for nobody. Set by the node off the
-    #: per-frame path (at activation, then once a second); read by the worker threads.
+    #: per-frame path (at activation, then once a second); read by the dispatcher thread.
     subscribed: bool = False
 
 

@@ -46,7 +46,7 @@ Perf names follow dnn_node_example (dnn_example_node.cpp, PostProcess): ``<model
 perfs carry their duration only; the pipeline perf also has its two stamps.
 
 Threading: the builders are pure; :class:`ClassificationRate` is thread-safe (one per camera,
-ticked from whichever pipeline worker thread delivers the camera's result).
+ticked from the pipeline's dispatcher thread, which delivers the results).
 """
 
 from collections import deque

@@ -15,9 +15,9 @@
 """
 The ``log_results`` line: each camera's top-1 result, at most once per period.
 
-Results arrive on the pipeline's worker threads, several at a time for one camera; a lock makes
-the "at most once per period" hold among them. A result whose line is not due costs one clock
-read and a comparison: nothing is formatted.
+Results arrive on the pipeline's dispatcher thread; a lock keeps "at most once per period" true
+whatever thread calls (a pipeline restarted by a transition runs a new dispatcher). A result
+whose line is not due costs one clock read and a comparison: nothing is formatted.
 """
 
 import threading
