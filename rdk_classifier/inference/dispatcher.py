@@ -57,7 +57,7 @@ import os
 import select
 import threading
 import time
-from typing import Callable, Deque, List, Optional, Protocol, Sequence
+from typing import Callable, Deque, Dict, List, Optional, Protocol, Sequence
 
 import numpy as np
 
@@ -151,6 +151,9 @@ class Dispatcher:
         self._wake_read, self._wake_write = os.pipe()
         os.set_blocking(self._wake_read, False)
         os.set_blocking(self._wake_write, False)
+        #: One poll object while the polled pipes stay the same (made anew when they change).
+        self._poller = select.poll()
+        self._polled: Dict[int, _Feed] = {}
         self._thread = threading.Thread(target=self._run, daemon=True,
                                         name='rdk_classifier_dispatcher')
 
@@ -266,18 +269,18 @@ class Dispatcher:
 
     def _wait(self) -> List[_Feed]:
         """Sleep until a pipe has something, a frame may be taken or a time is due."""
-        poller = select.poll()
-        poller.register(self._wake_read, select.POLLIN)
-        by_fd = {}
-        for feed in self._feeds:
-            if feed.worker.loaded or feed.loading:
-                # An idle worker's pipe too: it ends when the process dies.
-                by_fd[feed.worker.fileno()] = feed
-                poller.register(feed.worker.fileno(), select.POLLIN)
+        by_fd = {feed.worker.fileno(): feed for feed in self._feeds
+                 if feed.worker.loaded or feed.loading}  # idle pipes too: they end on death
+        if by_fd != self._polled:
+            self._poller = select.poll()
+            self._poller.register(self._wake_read, select.POLLIN)
+            for fd in by_fd:
+                self._poller.register(fd, select.POLLIN)
+            self._polled = by_fd
         timeout = self._next_due() - time.monotonic()
         if (self._free_feed() is not None or self._all_down()) and not self._host.arm(self.wake):
             timeout = 0.0  # a frame came in since the last take
-        events = poller.poll(max(0.0, timeout) * 1e3)
+        events = self._poller.poll(max(0.0, timeout) * 1e3)
         if self._host.stopping.is_set():
             raise PipelineStopping()
         ready = []
@@ -333,7 +336,7 @@ class Dispatcher:
         if feed.loading:
             self._finish_load(feed)
             return
-        reply = feed.worker.receive(None, self._host.stopping)  # there: returns at once
+        reply = feed.worker.receive_ready()
         if not feed.records:
             raise WorkerFailure('worker process %s answered request %d, none was sent'
                                 % (feed.worker.pid, reply.request_id))

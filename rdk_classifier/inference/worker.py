@@ -312,12 +312,24 @@ class Worker:
         """
         deadline = None if timeout is None else time.monotonic() + timeout
         message = self._receive(deadline, stopping, pickled=False)
-        if message is _PIPE_BROKEN:
-            raise WorkerFailure(self._death())
         if message is None:
             assert timeout is not None  # _receive returns None only at a deadline
             raise WorkerFailure('worker process %s: inference took longer than %.0f ms'
                                 % (self._pid, timeout * 1e3))
+        return self._reply(message)
+
+    def receive_ready(self) -> Reply:
+        """Return the reply that polling :meth:`fileno` found there (WorkerFailure as receive)."""
+        message: Any
+        try:
+            message = self._pipe().recv_bytes()
+        except (EOFError, OSError):
+            message = _PIPE_BROKEN
+        return self._reply(message)
+
+    def _reply(self, message: Any) -> Reply:
+        if message is _PIPE_BROKEN:
+            raise WorkerFailure(self._death())
         try:
             reply = Reply.decode(message)
         except ValueError as exc:
