@@ -26,13 +26,13 @@ every configuration is known: min(threads / latency, published 4-thread FPS).
 
 CPU per frame is what the node process (all its threads) and, separately, its worker processes
 spend per classified frame at 30 FPS (each thread's time on a CPU, /proc/<pid>/task/*/schedstat),
-beside a zero-work echo node (subscribe, publish the header back) spun by the same executor:
-their ratio is what the node adds to transport. The ceiling is the FPS for 224x224 nv12 frames
-with a 0 ms engine, of the node and of the echo node (their ratio: how much of what the executor can take the node keeps).
-Both are measured for each executor in the same run, --repeats times round all configurations
-(medians reported: the machine may be shared). Where hbm_img_msgs is installed, 1080p NV12
-frames as the RDK's shared-memory camera sends them (HbmMsg1080P from hbm_camera_sim, with
-hobot_shm's Fast DDS variables) are compared with the same frames as sensor_msgs/Image: node
+beside a zero-work echo node (subscribe, publish the header back) spun by the same executor: their
+ratio is what the node adds to transport. The ceiling is the FPS for 224x224 nv12 frames with a 0
+ms engine, of the node and of the echo node (their ratio: how much of what the executor can take
+the node keeps). Both are measured for each executor in the same run, --repeats times round all
+configurations (medians reported: the machine may be shared). Where hbm_img_msgs is installed,
+1080p NV12 frames as the RDK's shared-memory camera sends them (HbmMsg1080P from hbm_camera_sim,
+with hobot_shm's Fast DDS variables) are compared with the same frames as sensor_msgs/Image: node
 CPU per frame, and results / frames sent (at 30 FPS with a 0 ms engine nothing should be lost).
 
 One program for the node's whole table set (models, CPU, ceiling, hbmem; their charts), which
