@@ -319,6 +319,31 @@ def test_the_other_workers_serve_while_a_replacement_loads(collector, tmp_path):
     assert not collector.drops
 
 
+def test_a_replacement_that_loads_too_long_is_killed_and_its_frames_get_the_reason(
+        collector, tmp_path, monkeypatch):
+    monkeypatch.setattr(dispatcher, 'LOAD_TIMEOUT_S', 1.0)
+    monkeypatch.setattr(dispatcher, 'RETRY_FIRST_S', 60.0)  # the frame comes before the retry
+    faults = str(tmp_path / 'faults')
+    pipeline = make_pipeline(collector, fault_file=faults)
+    pipeline.start()
+    try:
+        add_fault(faults, 'slow_load 60')
+        (worker,) = pipeline.worker_pids
+        os.kill(worker, signal.SIGKILL)
+        wait_for(lambda: taken_faults(faults), 'the replacement to start loading')
+        ((loading, _),) = taken_faults(faults)
+        wait_for(lambda: not alive(loading), 'the slow replacement to be killed')
+        pipeline.submit(nv12_frame('cam', 60, token=0))
+        collector.wait(lambda: collector.drops)
+        counts = counts_of(pipeline, 'cam')
+    finally:
+        pipeline.stop()
+    ((camera, reason, message),) = collector.drops
+    assert (camera, reason) == ('cam', 'dropped_engine')
+    assert 'did not load' in message and 'within 1 s' in message, message
+    assert counts.received == counts.dropped_engine == 1 and not collector.results
+
+
 def test_replies_carry_the_top_k_settings_of_their_request(collector):
     pipeline = make_pipeline(collector)
     pipeline.start()
