@@ -151,6 +151,8 @@ class Dispatcher:
         self._wake_read, self._wake_write = os.pipe()
         os.set_blocking(self._wake_read, False)
         os.set_blocking(self._wake_write, False)
+        self._wake_lock = threading.Lock()
+        self._closed = False
         #: One poll object while the polled pipes stay the same (made anew when they change).
         self._poller = select.poll()
         self._polled: Dict[int, _Feed] = {}
@@ -170,15 +172,22 @@ class Dispatcher:
         """Wait until the thread has ended (stopping is set), then close the wake-up pipe."""
         self.wake()
         self._thread.join()
-        os.close(self._wake_read)
-        os.close(self._wake_write)
+        with self._wake_lock:
+            os.close(self._wake_read)
+            os.close(self._wake_write)
+            self._closed = True
 
     def wake(self) -> None:
         """Wake the thread from its wait (a frame arrived, or the pipeline stops)."""
-        try:
-            os.write(self._wake_write, b'\0')
-        except BlockingIOError:
-            pass  # the pipe is full of wake-ups already
+        # Under the lock: a frame's wake-up may race with join(), and a closed descriptor's
+        # number may already belong to another file.
+        with self._wake_lock:
+            if self._closed:
+                return
+            try:
+                os.write(self._wake_write, b'\0')
+            except BlockingIOError:
+                pass  # the pipe is full of wake-ups already
 
     def _run(self) -> None:
         try:

@@ -30,12 +30,14 @@ buffer, never as Python objects. Each gets its own QoS profile object: rclpy app
 would carry one camera's override to the others.
 
 Threading: everything here runs on the executor thread. A frame callback only reads the
-message's fields, wraps them in a pipeline :class:`Frame` (no copy) and returns;
+message's fields, wraps them in a pipeline :class:`Frame` (no copy), submits it and lets the
+pipeline's dispatcher thread have the GIL before the executor goes on;
 :func:`frame_health` runs once a second from the diagnostics timer, so graph queries stay off
 the per-frame path.
 """
 
 from dataclasses import dataclass
+import time
 from typing import Any, Callable, Optional, Tuple
 
 from rclpy.node import Node
@@ -256,6 +258,11 @@ def _frame_callback(camera: Camera, read: Callable[[str, bytes], Frame],
             reject(topic, str(exc))
             return
         submit(frame)
+        # Hand the GIL to the pipeline's dispatcher if it waits for it. Otherwise a busy
+        # executor keeps it until the interpreter's 5 ms switch interval, after each of the
+        # dispatcher's system calls: the SingleThreadedExecutor's ceiling rose from 1071-1260
+        # to 1767-2226 results a second with this (benchmarks/bench_node.py's ceiling).
+        time.sleep(0)
     return on_frame
 
 
