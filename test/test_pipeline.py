@@ -254,7 +254,8 @@ def test_frames_queued_behind_a_killed_worker_are_dropped_and_later_ones_keep_he
 
 def test_a_failed_reload_drops_frames_with_the_reason_until_a_retry_loads(
         collector, tmp_path, monkeypatch):
-    monkeypatch.setattr(dispatcher, 'RETRY_FIRST_S', 2.0)  # frame 1 comes before it
+    # Frame 1 must come before the retry, however busy the machine.
+    monkeypatch.setattr(dispatcher, 'RETRY_FIRST_S', 5.0)
     faults = str(tmp_path / 'faults')
     pipeline = make_pipeline(collector, fault_file=faults)
     pipeline.start()
@@ -264,6 +265,9 @@ def test_a_failed_reload_drops_frames_with_the_reason_until_a_retry_loads(
         os.kill(worker, signal.SIGKILL)
         pipeline.submit(nv12_frame('cam', 60, token=0))  # finds the worker dead
         wait_for(lambda: taken_faults(faults), 'the replacement to fail')
+        # Frame 0 waits in its slot while the replacement loads: frame 1, sent before frame 0
+        # is dropped, would take its place there.
+        collector.wait(lambda: len(collector.drops) == 1)
         pipeline.submit(nv12_frame('cam', 61, token=1))  # no worker until the retry
         collector.wait(lambda: len(collector.drops) == 2)
         wait_for(lambda: pipeline.ready_workers == 1, 'the retry to load')
