@@ -125,9 +125,10 @@ def test_clean_exit_while_workers_busy(signum, repeat, client, tmp_path):
         time.sleep(0.02)  # again while the node cleans up
         node.process.send_signal(signum)
     code = node.stop(signum)
+    took = time.monotonic() - started
     assert code == 0, node.output
     assert 'Traceback' not in node.output and 'unexpected error' not in node.output
-    assert time.monotonic() - started < EXIT_BOUND_S
+    assert took < EXIT_BOUND_S, 'exit took %.1f s:\n%s' % (took, node.output)
     wait_until_gone(workers, segments)
 
 
@@ -141,8 +142,9 @@ def test_clean_exit_while_a_forward_hangs(client, tmp_path):
     send_frames_to_the_workers(client, 5)
     started = time.monotonic()
     code = node.stop(signal.SIGINT)
+    took = time.monotonic() - started
     assert code == 0, node.output
-    assert time.monotonic() - started < EXIT_BOUND_S  # the forward hangs for an hour
+    assert took < EXIT_BOUND_S, 'exit took %.1f s:\n%s' % (took, node.output)  # hangs 1 h
     wait_until_gone(workers, segments)
 
 
