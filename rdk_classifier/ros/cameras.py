@@ -260,8 +260,8 @@ def _frame_callback(camera: Camera, read: Callable[[str, bytes], Frame],
         submit(frame)
         # Hand the GIL to the pipeline's dispatcher if it waits for it. Otherwise a busy
         # executor keeps it until the interpreter's 5 ms switch interval, after each of the
-        # dispatcher's system calls: the SingleThreadedExecutor's ceiling rose from 1071-1260
-        # to 1767-2226 results a second with this (benchmarks/bench_node.py's ceiling).
+        # dispatcher's system calls: the SingleThreadedExecutor's ceiling was 509-1071 results
+        # a second without this and 1429-2130 with it (bench_node.py, alternating runs, README).
         time.sleep(0)
     return on_frame
 
