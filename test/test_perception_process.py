@@ -158,6 +158,16 @@ def send_frames(client, count: int, transport: str = 'raw') -> List:
     return headers
 
 
+def stamp_of(header) -> tuple:
+    """Return a header's stamp as a (sec, nanosec) key."""
+    return header.stamp.sec, header.stamp.nanosec
+
+
+def received_stamps(inbox: queue.Queue) -> set:
+    """Return the header stamps of the messages received so far."""
+    return {stamp_of(msg.header) for msg in list(inbox.queue)}
+
+
 def by_stamp(inbox: queue.Queue, stamps, what: str) -> Dict:
     """Collect messages until one arrived for each of ``stamps``; return them by stamp."""
     found: Dict = {}
@@ -168,7 +178,7 @@ def by_stamp(inbox: queue.Queue, stamps, what: str) -> Dict:
             msg = inbox.get(timeout=0.1)
         except queue.Empty:
             continue
-        found[(msg.header.stamp.sec, msg.header.stamp.nanosec)] = msg
+        found[stamp_of(msg.header)] = msg
     return found
 
 
@@ -185,14 +195,14 @@ def test_perception_targets_match_the_classification_frame_by_frame(transport, c
         targets = client.inbox(TARGETS, ai_msgs.PerceptionTargets, DEPTH)
         warm_up(client, [results, targets], transport)
         headers = send_frames(client, 12, transport)
-        stamps = {(h.stamp.sec, h.stamp.nanosec) for h in headers}
+        stamps = {stamp_of(header) for header in headers}
         classifications = by_stamp(results, stamps, 'Classification')
         perceptions = by_stamp(targets, stamps, 'PerceptionTargets')
     finally:
         assert node.stop() == 0, '\n'.join(node.lines)
     labels = load_labels('')
     for header in headers:
-        stamp = (header.stamp.sec, header.stamp.nanosec)
+        stamp = stamp_of(header)
         classification, perception = classifications[stamp], perceptions[stamp]
         assert perception.header == header == classification.header
         assert [t.type for t in perception.targets] == [
@@ -224,7 +234,7 @@ def test_no_perception_targets_and_the_node_unchanged(hide_ai_msgs, publish, cli
         results = client.inbox(RESULTS, Classification, DEPTH)
         warm_up(client, [results])
         headers = send_frames(client, 3)
-        stamps = {(h.stamp.sec, h.stamp.nanosec) for h in headers}
+        stamps = {stamp_of(header) for header in headers}
         classifications = by_stamp(results, stamps, 'Classification')
         # The node's endpoints are all known by now (its results arrived); a node of an
         # earlier test may take a moment to leave the graph.
@@ -279,15 +289,6 @@ rclpy.shutdown()
 """
 
 
-def stamp_of(msg) -> tuple:
-    return msg.header.stamp.sec, msg.header.stamp.nanosec
-
-
-def stamps(inbox: queue.Queue) -> set:
-    """Return the header stamps of the messages received so far."""
-    return {stamp_of(msg) for msg in list(inbox.queue)}
-
-
 def test_hbmem_frames_from_the_simulated_mipi_cam(client, tmp_path):
     ai_msgs = pytest.importorskip('ai_msgs.msg', reason='ai_msgs is not installed '
                                   '(tools/install_ros_sources.sh builds it)')
@@ -312,10 +313,10 @@ def test_hbmem_frames_from_the_simulated_mipi_cam(client, tmp_path):
         camera.send_signal(2)
         assert camera.wait(10.0) == 0, camera.communicate()[0]
         # A frame's Classification and PerceptionTargets are published one after the other.
-        client.wait_for_condition(lambda: stamps(results) == stamps(targets),
+        client.wait_for_condition(lambda: received_stamps(results) == received_stamps(targets),
                                   'a PerceptionTargets for each Classification')
-        classifications = {stamp_of(m): m for m in list(results.queue)}
-        perceptions = {stamp_of(m): m for m in list(targets.queue)}
+        classifications = {stamp_of(m.header): m for m in list(results.queue)}
+        perceptions = {stamp_of(m.header): m for m in list(targets.queue)}
         liar = subprocess.Popen([sys.executable, '-c', LIAR, HBM_CAMERA], stdin=subprocess.PIPE,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
@@ -338,5 +339,5 @@ def test_hbmem_frames_from_the_simulated_mipi_cam(client, tmp_path):
             [r.score for r in classification.results])
         rect = perception.targets[0].rois[0].rect
         assert (rect.x_offset, rect.y_offset, rect.width, rect.height) == (0, 0, 1920, 1080)
-    late = stamps(results)
+    late = received_stamps(results)
     assert not lie_stamps & (late | set(classifications)), 'a lying frame was classified'
