@@ -113,7 +113,9 @@ def test_busy_workers_keep_only_the_latest_frame(collector):
         pipeline.stop()
     assert counts.received == 6
     assert counts.published + counts.dropped_busy == 6
-    assert counts.dropped_busy >= 4
+    # Only three can be classified: a single worker holds two frames (the one in its forward
+    # and the next, in its other input buffer) and the camera's slot keeps the latest.
+    assert counts.dropped_busy >= 3
     assert collector.results[-1].token == 5
 
 
