@@ -176,18 +176,29 @@ def test_hbmem_frames_are_classified_and_lying_ones_never(transport, client):
         while _send(camera, results, stamp, 100, 'honest', 0.5) is None:
             assert time.monotonic() < deadline, 'no result\n' + node.output
             stamp += 1
+        # Frames of 6.2 MB, best effort, may be lost on a busy machine: each is sent again
+        # until its result, or for a lie its count, shows that it arrived.
+        refused = 0
         for index, lie in enumerate(('honest',) + LIES + ('honest',)):
             gray = 40 + 20 * index
-            result = _send(camera, results, 1000 + index, gray, lie,
-                           scenarios.TIMEOUT_S if lie == 'honest' else 1.5)
+            deadline = time.monotonic() + scenarios.TIMEOUT_S
             if lie == 'honest':
-                assert result is not None, 'an honest frame was lost\n' + node.output
+                while (result := _send(camera, results, 1000 + index, gray, lie, 1.5)) is None:
+                    assert time.monotonic() < deadline, 'an honest frame was lost\n' + node.output
                 assert result.header.frame_id == 'mipi_cam'
                 y = scenarios.luma(gray)
                 assert result.results[0].class_id == str(scenarios.expected_class(y))
-            else:
+                continue
+            refused += 1
+            while True:
+                result = _send(camera, results, 1000 + index, gray, lie, 0.5)
                 assert result is None, 'a frame lying with %r was classified' % lie
-        client.diagnostic_value(topic, 'dropped_bad', lambda v: int(v) == len(LIES))
+                try:
+                    client.diagnostic_value(topic, 'dropped_bad',
+                                            lambda v: int(v) >= refused, timeout=2.5)
+                    break
+                except AssertionError:
+                    assert time.monotonic() < deadline, 'a lie with %r was not counted' % lie
         assert 'frame dropped (dropped_bad)' in node.output
     finally:
         camera.communicate(timeout=30)  # closing its input ends the camera

@@ -120,11 +120,12 @@ def test_lost_720p_frames_are_reported(node, client):
                    and 'matched publisher' in s.message for s in array.status)
     try:
         try:
-            array = client.wait_for(diagnostics, warned, 10.0, 'large-frame warning')
+            array = client.wait_for(diagnostics, warned, START_TIMEOUT_S, 'large-frame warning')
         except AssertionError:
             if not results.empty():
                 pytest.skip('this middleware delivered 720p frames without the profile')
-            raise AssertionError('no warning in /diagnostics within 10 s\n' + node.output)
+            raise AssertionError('no warning in /diagnostics within %.0f s\n%s'
+                                 % (START_TIMEOUT_S, node.output))
         status = next(s for s in array.status if s.name.endswith(' ' + TOPIC))
         assert 'FASTRTPS_DEFAULT_PROFILES_FILE' in status.message
         assert 'fastdds_large_frames.xml' in status.message
