@@ -37,7 +37,7 @@ FAULT_EVERY = 12
 #: test_pipeline_invariants); the process adds rclpy's and the interpreter's shutdown, which a
 #: busy machine stretches (0.56 s seen beside two CPU hogs, 2.1 s for a similar exit during a
 #: loaded whole-suite run). What the bound must catch takes far longer: waiting for a hung
-#: forward (30 s here) or a reload in progress (30 s), or for infer_timeout_ms (2 s) per lane.
+#: forward (30 s here) or a reload in progress (30 s).
 STOP_BOUND_S = 10.0
 
 

@@ -139,8 +139,7 @@ def warm_up(client, inboxes: List[queue.Queue], transport: str = 'raw') -> None:
         publisher = client.publisher(source(transport), type(msg), DEPTH)
         publisher.publish(msg)
         time.sleep(0.25)
-        seen = [[m.header for m in list(inbox.queue)] for inbox in inboxes]
-        if all(msg.header in headers for headers in seen):
+        if in_every_inbox(msg.header, inboxes):
             break
     for inbox in inboxes:
         while not inbox.empty():
@@ -160,8 +159,8 @@ def send_frames(client, count: int, inboxes: List[queue.Queue],
         msg = frame(client, index, transport)
         client.publisher(source(transport), type(msg), DEPTH).publish(msg)
         headers.append(msg.header)
-        client.wait_for_condition(lambda: stamp_of(msg.header) in set.intersection(
-            *(received_stamps(inbox) for inbox in inboxes)), 'the messages of frame %d' % index)
+        client.wait_for_condition(lambda: in_every_inbox(msg.header, inboxes),
+                                  'the messages of frame %d' % index)
         time.sleep(0.1)  # at most 10 frames a second, for the rate in PerceptionTargets.fps
     return headers
 
@@ -176,10 +175,18 @@ def received_stamps(inbox: queue.Queue) -> set:
     return {stamp_of(msg.header) for msg in list(inbox.queue)}
 
 
+def in_every_inbox(header, inboxes: List[queue.Queue]) -> bool:
+    """Return whether every inbox received a message of this header's frame."""
+    return all(stamp_of(header) in received_stamps(inbox) for inbox in inboxes)
+
+
 def stamps_since_first(results: queue.Queue, targets: queue.Queue) -> set:
     """Return the stamps of the Classifications from the first PerceptionTargets' frame on."""
-    first = min(received_stamps(targets), default=None)
-    return {stamp for stamp in received_stamps(results) if first is not None and stamp >= first}
+    target_stamps = received_stamps(targets)
+    if not target_stamps:
+        return set()
+    first = min(target_stamps)
+    return {stamp for stamp in received_stamps(results) if stamp >= first}
 
 
 def by_stamp(inbox: queue.Queue) -> Dict:
